@@ -1,0 +1,92 @@
+"""Shared plumbing of the low-rank layers (SST, LoRA, ReLoRA*): argument checks, the
+layer-owned random generator that travels in ``state_dict()``, nn.Linear-style
+initialisation, and resetting optimizer state slots.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .errors import HypsstError
+
+
+def check_rank(rank, in_features: int, out_features: int, where: str) -> int:
+    """Return ``rank`` if it is an integer in ``1..min(in_features, out_features)``."""
+    k = min(in_features, out_features)
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= k:
+        raise HypsstError(
+            f"{where}: rank must be an integer from 1 to min(in_features, out_features) = {k} "
+            f"for a {in_features}->{out_features} layer, got {rank!r}"
+        )
+    return rank
+
+
+def check_linear(module, where: str) -> None:
+    """``from_linear`` accepts an ``nn.Linear`` with a 2-D weight and nothing else."""
+    if not isinstance(module, nn.Linear):
+        raise HypsstError(
+            f"{where}.from_linear needs a torch.nn.Linear, got {type(module).__name__}"
+        )
+    check_weight(module.weight, where)
+
+
+def check_weight(weight: torch.Tensor, where: str) -> None:
+    if weight.dim() != 2:
+        raise HypsstError(
+            f"{where}: the weight must be 2-D (out_features, in_features), "
+            f"got shape {tuple(weight.shape)}"
+        )
+
+
+def init_like_linear(out_features, in_features, bias, device, dtype, generator=None):
+    """``nn.Linear``'s default initialisation (kaiming-uniform with a = √5, i.e.
+    U(-1/√n, 1/√n) for the weight and the bias). Without a generator it draws from torch's
+    global RNG exactly as ``nn.Linear`` does; with one it draws on the CPU and moves the
+    result, so a seeded draw is the same on every device."""
+    bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
+
+    def draw(*shape):
+        if generator is None:
+            return torch.empty(*shape, device=device, dtype=dtype).uniform_(-bound, bound)
+        t = torch.rand(*shape, generator=generator, dtype=torch.float64) * (2 * bound) - bound
+        return t.to(device=device, dtype=dtype or torch.get_default_dtype())
+
+    weight = draw(out_features, in_features)
+    return weight, (draw(out_features) if bias else None)
+
+
+class SeededModule(nn.Module):
+    """A module with its own CPU ``torch.Generator``; its state is saved in
+    ``state_dict()`` (as torch's ``_extra_state``) and restored by ``load_state_dict()``,
+    so a resumed run draws the same numbers as an uninterrupted one."""
+
+    def _init_generator(self, seed: int) -> None:
+        self.seed = int(seed)
+        self.generator = torch.Generator(device="cpu")
+        self.generator.manual_seed(self.seed)
+
+    def get_extra_state(self):
+        return {"rng_state": self.generator.get_state()}
+
+    def set_extra_state(self, state) -> None:
+        self.generator.set_state(state["rng_state"].cpu())
+
+
+@torch.no_grad()
+def reset_optimizer_state(optimizer, params) -> None:
+    """Zero every state tensor of ``params`` (Adam's exp_avg / exp_avg_sq, SGD's momentum
+    buffer) and its step counter, so their next update is that of a fresh optimizer.
+    The tensors are zeroed in place: the optimizer's bookkeeping stays valid."""
+    if optimizer is None:
+        return
+    for p in params:
+        state = optimizer.state.get(p)
+        if not state:
+            continue
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                value.zero_()
+            elif key == "step":
+                state[key] = 0
