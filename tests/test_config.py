@@ -1,0 +1,110 @@
+"""TrainConfig validation, presets, and the train parser generated from the config."""
+import dataclasses
+
+import pytest
+
+from hypsst import presets
+from hypsst.cli import build_parser, config_from_args, main, option_default, option_name
+from hypsst.config import TrainConfig
+from hypsst.errors import HypsstError
+
+
+def test_defaults_are_the_offline_demo_and_fill_model_defaults():
+    c = TrainConfig().validate()
+    assert (c.task, c.dataset, c.model, c.method, c.manifold) == \
+        ("lp", "synthetic-disease", "hgcn", "sst", "poincare")
+    assert c.loss == "bce" and c.decoder is None
+    nc = TrainConfig(task="nc", model="hybonet").validate()
+    assert (nc.manifold, nc.loss, nc.decoder) == ("lorentz", "ce", "lorentz")
+    assert TrainConfig(model="gcn").validate().manifold == "euclidean"
+
+
+@pytest.mark.parametrize("changes, words", [
+    (dict(model="transformerx"), ["unknown model", "hgcn, hybonet"]),
+    (dict(dataset_unused=None), ["unknown option"]),
+    (dict(method="dora"), ["unknown method", "full, lora, relora, sst"]),
+    (dict(manifold="sphere"), ["unknown manifold"]),
+    (dict(rank=0), ["rank", "1..16"]),
+    (dict(rank=17), ["rank", "1..16"]),
+    (dict(model="hybonet", manifold="poincare"), ["lorentz-only"]),
+    (dict(model="gcn", manifold="lorentz"), ["supports only euclidean"]),
+    (dict(task="nc", split="hgcn"), ["lp", "only"]),
+    (dict(task="lp", loss="ce"), ["loss", "bce, margin"]),
+    (dict(task="nc", decoder="lorentz"), ["lorentz", "manifold"]),
+    (dict(dropout=1.0), ["dropout"]),
+    (dict(lr=0.0), ["lr"]),
+    (dict(val_frac=0.6, test_frac=0.5), ["below 1"]),
+    (dict(uniform_mix=2.0), ["uniform_mix"]),
+])
+def test_bad_options_raise_one_clear_message(changes, words):
+    with pytest.raises(HypsstError) as info:
+        TrainConfig.from_dict({**TrainConfig().to_dict(), **changes}).validate()
+    message = str(info.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+
+
+def test_run_id_depends_on_results_not_on_device():
+    a = TrainConfig()
+    assert a.run_id() == TrainConfig(device="cpu", checkpoint_seconds=1).run_id()
+    assert a.run_id() != TrainConfig(lr=0.02).run_id()
+    assert TrainConfig(method="full").run_id().startswith("lp-synthetic-disease-hgcn-full-s0-")
+
+
+def test_presets_match_reference_and_validate():
+    assert presets.get("hgcn-lp-cora")["dropout"] == 0.5
+    assert presets.get("hgcn-lp-cora")["weight_decay"] == 1e-3
+    assert presets.get("hybonet-nc-airport")["layers"] == 6
+    assert presets.get("hybonet-lp-disease")["margin"] == 30.0
+    assert presets.get("hybonet-lp-disease")["dataset"] == "disease_lp"
+    assert presets.find("hgcn", "nc", "disease_nc") == "hgcn-nc-disease"
+    assert presets.find("hgcn", "nc", "cora") is None
+    assert presets.published("hybonet", "lp", "disease_lp") == 96.8
+    assert presets.published("hgcn", "nc", "airport") == 90.6
+    for name in presets.names():
+        TrainConfig.from_dict(presets.get(name)).validate()
+    with pytest.raises(HypsstError, match="unknown preset"):
+        presets.get("hgcn-lp-nothing")
+
+
+def _parse(*argv):
+    return config_from_args(build_parser().parse_args(["train", *argv]))
+
+
+def test_explicit_options_override_the_preset():
+    c = _parse("--preset", "hybonet-lp-cora", "--lr", "0.5", "--no-bias",
+               "--data-option", "num_nodes=200", "--data-option", "name=x")
+    assert (c.model, c.dataset, c.margin, c.dropout) == ("hybonet", "cora", 0.1, 0.7)
+    assert c.lr == 0.5 and c.bias is False and c.preset == "hybonet-lp-cora"
+    assert c.data_options == {"num_nodes": 200, "name": "x"}
+    assert _parse() == TrainConfig()
+
+
+def test_every_config_field_has_a_documented_option_with_its_default(capsys):
+    assert main(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for f in dataclasses.fields(TrainConfig):
+        assert option_name(f) in text
+        default = option_default(f)
+        if default not in (None, {}):
+            assert f"default: {default}" in text, f.name
+    for run_option in ("--out", "--resume", "--quiet", "--preset"):
+        assert run_option in text
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--model", "bert"], ["unknown model 'bert'"]),
+    (["train", "--rank", "0"], ["rank must be"]),
+    (["train", "--model", "hybonet", "--manifold", "poincare"], ["lorentz-only"]),
+    (["train", "--rank", "two"], ["--rank", "invalid int"]),
+    (["train", "--preset", "nope"], ["unknown preset"]),
+    (["train", "--bogus"], ["unrecognized"]),
+])
+def test_cli_bad_usage_exits_2_with_one_line(argv, words, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    for word in words:
+        assert word in err
