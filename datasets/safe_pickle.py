@@ -26,11 +26,17 @@ ALLOWED = {
 }
 
 
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
 class _Restricted(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         # Python-2 pickles name builtins "__builtin__"; the base class maps it after this check.
         if ("builtins" if module == "__builtin__" else module, name) not in ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name} (not a data class)")
+            raise _Refused(f"refusing to load {module}.{name} (not a data class)")
+        if module == "scipy.sparse.csr":  # deprecated alias of the same class
+            module = "scipy.sparse"
         return super().find_class(module, name)
 
 
@@ -40,8 +46,8 @@ def safe_load(path: str | Path):
     try:
         with open(path, "rb") as f:
             return _Restricted(f, encoding="latin1").load()
-    except pickle.UnpicklingError as e:
-        raise DatasetError(f"{path}: unsafe or corrupted pickle: {e}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+    except _Refused as e:
+        raise DatasetError(f"{path}: unsafe pickle, {e}") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             ImportError, MemoryError) as e:
         raise DatasetError(f"{path}: truncated or corrupted pickle ({type(e).__name__}: {e})") from None
