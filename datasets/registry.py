@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypsst.errors import DatasetError
 
-from . import download as _dl
+from . import sources as _dl
 from .files import sha256_of, git_blob_sha1
 from .graph import GraphData
 from .hgcn_formats import load_airport, load_edge_list_graph

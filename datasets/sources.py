@@ -1,4 +1,5 @@
-"""Where each dataset file comes from, its checksum, and the sha256-checked atomic download.
+"""Where each dataset file comes from, its checksum, and the checksum-verified atomic fetch
+(named sources, not download, so it does not clash with the public ``download`` function).
 
 Checksums: sha256 of every file present in ../shared/data/hgcn (its SOURCE.md). The two files
 that folder lacks (``ind.pubmed.allx``, ``disease_nc.feats.npz``) are known only by their git
