@@ -96,9 +96,15 @@ def load(name_or_path: str | os.PathLike, root=None, *, features: str = "auto",
                 normalise=False, max_identity_nodes=max_identity_nodes)
         raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(known())}, or a path "
                            f"to an edge-list .csv")
-    folder, _ = locate(name, root, need_features=features == "auto")
+    if features_path is not None and not name.startswith("disease"):
+        raise DatasetError(f"{name}: a features file can only be given for disease_lp / "
+                           f"disease_nc or an edge-list CSV")
+    if labels_path is not None:
+        raise DatasetError(f"{name}: has its own labels; --labels is for edge-list CSVs")
+    own_features = features == "auto" and features_path is None
+    folder, _ = locate(name, root, need_features=own_features)
     structure, feats = FILES[name]
-    for f in structure + (feats if features == "auto" else []):
+    for f in structure + (feats if own_features else []):
         _verify(folder / f, f"{name}/{f}")
     if name in ("cora", "pubmed"):
         return load_planetoid(folder, name, features=features, max_identity_nodes=max_identity_nodes)
@@ -107,7 +113,8 @@ def load(name_or_path: str | os.PathLike, root=None, *, features: str = "auto",
                             max_identity_nodes=max_identity_nodes)
     return load_edge_list_graph(
         folder / f"{name}.edges.csv", name=name,
-        features_path=folder / feats[0] if features == "auto" else None,
+        features_path=Path(features_path) if features_path is not None
+        else folder / feats[0] if own_features else None,
         labels_path=folder / f"{name}.labels.npy", features=features, normalise=False,
         max_identity_nodes=max_identity_nodes)
 

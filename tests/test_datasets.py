@@ -263,3 +263,14 @@ def test_bad_user_files(tmp_path, case, match):
         e.write_text("a,b\nc\n")
     with pytest.raises(DatasetError, match=match):
         load(e, features_path=f, labels_path=lab)
+
+
+@real
+def test_disease_nc_with_user_features_file(tmp_path):
+    np.save(tmp_path / "f.npy", np.random.default_rng(0).normal(size=(1044, 5)))
+    g = load("disease_nc", features_path=tmp_path / "f.npy")
+    assert g.x.shape == (1044, 5) and g.meta["features_kind"] == "given"
+    with pytest.raises(DatasetError, match=r"f\.npy: 1044 feature rows for the 2665 nodes"):
+        load("disease_lp", features_path=tmp_path / "f.npy")
+    with pytest.raises(DatasetError, match="only be given for disease"):
+        load("cora", features_path=tmp_path / "f.npy")
