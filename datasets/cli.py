@@ -17,7 +17,7 @@ def add_data_parser(subparsers) -> argparse.ArgumentParser:
     pi = sub.add_parser("info", help="nodes, edges, features, classes, sampled δ, split sizes")
     pi.add_argument("name")
     pi.add_argument("--json", action="store_true", help="print one JSON object")
-    pi.add_argument("--features", choices=("auto", "identity"), default="auto")
+    pi.add_argument("--features", choices=("auto", "identity", "none"), default="auto")
     pi.add_argument("--task", choices=("nc", "lp"), default="nc", help="airport variant")
     pd = sub.add_parser("download", help="fetch a dataset's files (sha256-checked)")
     pd.add_argument("name")

@@ -71,13 +71,16 @@ def row_normalise(x: np.ndarray) -> np.ndarray:
     return x * inv
 
 
-def identity_features(num_nodes: int, max_nodes: int, source: str) -> torch.Tensor:
-    """Dense one-hot node ids (what HGCN's ``use_feats=0`` gives).
+def stand_in_features(kind: str, num_nodes: int, max_nodes: int, source: str) -> torch.Tensor:
+    """Features when the data's own are not used: ``"identity"`` = one-hot node ids (HGCN's
+    ``use_feats=0``), ``"none"`` = an (N, 0) matrix (structure only: ``info``, shallow models).
 
-    Dense because the encoders take a dense x (dropout etc. do not run on sparse tensors);
-    N² float32 grows fast (PubMed: 19717² ≈ 1.55 GB), so above ``max_nodes`` we refuse
-    unless the caller raises the limit explicitly.
+    Identity is dense because the encoders take a dense x (dropout etc. do not run on sparse
+    tensors); N² float32 grows fast (PubMed: 19717² ≈ 1.55 GB), so above ``max_nodes`` it is
+    refused unless the caller raises the limit explicitly.
     """
+    if kind == "none":
+        return torch.zeros(num_nodes, 0)
     if num_nodes > max_nodes:
         gb = num_nodes * num_nodes * 4 / 1e9
         raise DatasetError(

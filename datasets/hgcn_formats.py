@@ -10,7 +10,7 @@ smallest bin hit (4 classes), features = columns 0-3; LP: features = all 5 colum
 HGCN's order: row-normalise the raw columns, and append (not normalised) a one-hot of
 min(degree, 5) (6 columns) and a constant 1 column. Degree is the adjacency column sum of the
 full graph, the one self-loop in airport.p counting once as in HGCN's adjacency; HGCN's LP
-computes it on the training graph instead (see docs/sections/datasets.md).
+computes it on the training graph, and so does ``split_links`` (``LinkSplit.x``).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 from hypsst.errors import DatasetError
 
 from .files import read_edge_csv, read_features, read_labels
-from .graph import GraphData, identity_features, make_graph, row_normalise
+from .graph import GraphData, make_graph, stand_in_features, row_normalise
 from .safe_pickle import safe_load
 
 AIRPORT_BINS = [7.0 / 7, 8.0 / 7, 9.0 / 7]
@@ -35,9 +35,10 @@ def load_edge_list_graph(edges_path: Path, *, name: str, features_path: Path | N
     edges, ids = read_edge_csv(edges_path)
     n = len(ids)
     meta = {"source_files": [str(edges_path)], "node_ids": ids}
-    if features == "identity" or features_path is None:
-        x = identity_features(n, max_identity_nodes, str(edges_path))
-        meta.update(features_kind="identity", normalised=False)
+    if features != "auto" or features_path is None:
+        kind = "identity" if features == "auto" else features
+        x = stand_in_features(kind, n, max_identity_nodes, str(edges_path))
+        meta.update(features_kind=kind, normalised=False)
     else:
         x = read_features(features_path)
         if x.shape[0] != n:
@@ -53,6 +54,11 @@ def load_edge_list_graph(edges_path: Path, *, name: str, features_path: Path | N
         y = read_labels(labels_path, n)
         meta["source_files"].append(str(labels_path))
     return make_graph(x, edges.T.copy(), y, name=name, source=str(edges_path), meta=meta)
+
+
+def degree_onehot(deg: np.ndarray) -> np.ndarray:
+    """(N, 6) one-hot of min(degree, 5), HGCN's ``augment``."""
+    return np.eye(6, dtype=np.float32)[np.minimum(deg, 5)]
 
 
 def load_airport(path: Path, *, task: str, features: str, max_identity_nodes: int) -> GraphData:
@@ -79,12 +85,13 @@ def load_airport(path: Path, *, task: str, features: str, max_identity_nodes: in
     digit = np.digitize(raw[:, 4], AIRPORT_BINS)
     y = digit - digit.min()
     meta = {"source_files": [str(path)], "task": task, "node_ids": nodes}
-    if features == "identity":
-        x = identity_features(n, max_identity_nodes, str(path))
-        meta.update(features_kind="identity", normalised=False)
+    if features != "auto":
+        x = stand_in_features(features, n, max_identity_nodes, str(path))
+        meta.update(features_kind=features, normalised=False)
     else:
         cols = raw[:, :4] if task == "nc" else raw
-        degree_onehot = np.eye(6)[np.minimum(deg, 5)]
-        x = np.hstack([row_normalise(cols), degree_onehot, np.ones((n, 1))])
-        meta.update(features_kind="given", normalised=True)
+        x = np.hstack([row_normalise(cols), degree_onehot(deg), np.ones((n, 1))])
+        # these columns depend on the edges: link splits recompute them on the training graph
+        meta.update(features_kind="given", normalised=True,
+                    degree_onehot_columns=[cols.shape[1], cols.shape[1] + 6])
     return make_graph(x, edges.T.copy(), y, name="airport", source=str(path), meta=meta)

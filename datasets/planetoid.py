@@ -17,7 +17,7 @@ from torch_geometric.io.planetoid import edge_index_from_dict
 
 from hypsst.errors import DatasetError
 
-from .graph import GraphData, NodeSplit, clean_edges, identity_features, make_graph, row_normalise
+from .graph import GraphData, NodeSplit, clean_edges, make_graph, row_normalise, stand_in_features
 from .safe_pickle import safe_load
 
 
@@ -61,9 +61,9 @@ def load_planetoid(folder: Path, prefix: str, *, features: str, max_identity_nod
         raise DatasetError(f"{p['graph']}: expected a dict of adjacency lists, got {type(graph).__name__}")
     edge_index = clean_edges(edge_index_from_dict(graph, num_nodes=n), n, str(p["graph"]))
     meta = {"source_files": [str(v) for k, v in p.items() if k not in ("x", "tx", "allx")]}
-    if features == "identity":
-        x = identity_features(n, max_identity_nodes, f"{prefix}")
-        meta.update(features_kind="identity", normalised=False)
+    if features != "auto":
+        x = stand_in_features(features, n, max_identity_nodes, prefix)
+        meta.update(features_kind=features, normalised=False)
     else:
         allx, tx = (_dense(safe_load(p[k]), p[k]) for k in ("allx", "tx"))
         if allx.shape[0] != ally.shape[0] or tx.shape[0] != ty.shape[0]:

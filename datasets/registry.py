@@ -31,6 +31,14 @@ FILES = {
 GENERATED = ("synthetic-disease",)
 
 
+class FeaturesMissing(DatasetError):
+    """A dataset's structure files are present but its features file(s) ``files`` are not."""
+
+    def __init__(self, message: str, files: list[str]):
+        super().__init__(message)
+        self.files = files
+
+
 def known() -> list[str]:
     return list(FILES) + list(GENERATED)
 
@@ -62,10 +70,10 @@ def locate(name: str, root=None, *, need_features: bool) -> tuple[Path, bool]:
             if has_feats or not need_features:
                 return folder, has_feats
             missing = [f for f in feats if not (folder / f).is_file()]
-            raise DatasetError(
+            raise FeaturesMissing(
                 f"{name}: features file {', '.join(missing)} is missing from {folder}. Put it "
                 f"there (`hypsst data download {name}`), or use identity features with "
-                f"--features identity (Python: features=\"identity\")")
+                f"--features identity (Python: features=\"identity\")", missing)
     needed = ", ".join(structure + feats)
     raise DatasetError(
         f"{name}: files not found. Needed: {needed}. Looked in: "
@@ -78,8 +86,8 @@ def load(name_or_path: str | os.PathLike, root=None, *, features: str = "auto",
          features_path=None, labels_path=None, seed: int = 0, task: str = "nc",
          max_identity_nodes: int = MAX_IDENTITY_NODES, **generator_options) -> GraphData:
     """Load a dataset by name (see ``known()``) or an edge-list CSV path (see module docs)."""
-    if features not in ("auto", "identity"):
-        raise DatasetError(f"features must be 'auto' or 'identity', got {features!r}")
+    if features not in ("auto", "identity", "none"):
+        raise DatasetError(f"features must be 'auto', 'identity' or 'none', got {features!r}")
     name = str(name_or_path)
     if generator_options and name not in GENERATED:
         raise DatasetError(f"{name}: unexpected options {sorted(generator_options)}")
@@ -143,9 +151,14 @@ def info(name: str, root=None, *, delta_samples: int = 20000, **load_kw) -> dict
     from .hyperbolicity import sampled_delta
     from .splits import split_links, split_nodes
 
-    g = load(name, root, **load_kw)
+    try:
+        g = load(name, root, **load_kw)
+        kind = g.meta.get("features_kind")
+    except FeaturesMissing as e:  # still report the structure, and what is missing
+        g = load(name, root, **{**load_kw, "features": "none"})
+        kind = "missing: " + ", ".join(e.files)
     out = {"name": g.name, "nodes": g.num_nodes, "edges": g.num_edges, "features": int(g.x.size(1)),
-           "classes": g.num_classes, "features_kind": g.meta.get("features_kind"),
+           "classes": g.num_classes, "features_kind": kind,
            "delta": sampled_delta(g.edge_index, g.num_nodes, num_samples=delta_samples,
                                   seed=load_kw.get("seed", 0)),
            "link_split": split_links(g).sizes()}

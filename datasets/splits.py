@@ -38,6 +38,7 @@ from torch_geometric.utils import to_undirected
 from hypsst.errors import DatasetError
 
 from .graph import GraphData, NodeSplit
+from .hgcn_formats import degree_onehot
 
 HGCN_EXACT_MAX_NONEDGES = 20_000_000
 NODE_SPLIT_DEFAULTS = {"disease_nc": (0.10, 0.60), "disease_lp": (0.10, 0.60),
@@ -109,6 +110,10 @@ class LinkSplit:
     method: str
     exact_reference: bool
     _forbidden: torch.Tensor  # sorted keys a train negative may not have
+    #: features to train with on this split when the dataset's depend on its edges (Airport's
+    #: degree one-hot, recomputed on the message graph as HGCN does, so held-out edges do not
+    #: leak into x); None = use the graph's x unchanged
+    x: torch.Tensor | None = None
 
     def train_negatives(self, num: int, generator: torch.Generator) -> torch.Tensor:
         """(2, num) negatives for one training epoch, drawn with ``generator`` (see module doc)."""
@@ -186,9 +191,15 @@ def split_links(g: GraphData, *, method: str = "default", val_frac: float = 0.05
         forbidden = torch.sort(torch.cat([edge_keys, _keys(neg, n)]))[0]
     else:
         forbidden = torch.sort(_keys(train_pos, n))[0]
+    message = to_undirected(train_pos, num_nodes=n)
+    x = None
+    if "degree_onehot_columns" in g.meta:
+        a, b = g.meta["degree_onehot_columns"]
+        x = g.x.clone()
+        x[:, a:b] = torch.as_tensor(degree_onehot(np.bincount(message[0].numpy(), minlength=n)))
     return LinkSplit(train_pos=train_pos, val_pos=val_pos, val_neg=val_neg, test_pos=test_pos,
-                     test_neg=test_neg, message_edge_index=to_undirected(train_pos, num_nodes=n),
-                     num_nodes=n, method=method, exact_reference=exact, _forbidden=forbidden)
+                     test_neg=test_neg, message_edge_index=message, num_nodes=n, method=method,
+                     exact_reference=exact, _forbidden=forbidden, x=x)
 
 
 def split_nodes(g: GraphData, *, val_frac: float | None = None, test_frac: float | None = None,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from hypsst.datasets import from_pyg, info, known, load, split_nodes
+from hypsst.datasets import from_pyg, info, known, load, split_links, split_nodes
 from hypsst.errors import DatasetError
 
 DATA = Path(os.environ.get("HYPSST_DATA", "/nonexistent"))
@@ -39,14 +39,13 @@ def test_cora():
 
 
 @real
-def test_pubmed_features_missing_and_structure(monkeypatch):
+def test_pubmed_features_missing_and_structure():
     with pytest.raises(DatasetError, match=r"ind\.pubmed\.allx is missing.*--features identity"):
         load("pubmed")
     with pytest.raises(DatasetError, match="max_identity_nodes"):  # 19717² floats refused
         load("pubmed", features="identity")
-    import hypsst.datasets.planetoid as P  # structure only, without the 1.5 GB identity
-    monkeypatch.setattr(P, "identity_features", lambda n, *a: torch.zeros(n, 1))
-    g = load("pubmed", features="identity")
+    g = load("pubmed", features="none")  # structure only, without the 1.5 GB identity
+    assert g.x.shape == (19717, 0)
     assert (g.num_nodes, g.num_edges, g.num_classes) == (19717, 44324, 3)
     assert [t.numel() for t in (g.node_split.train, g.node_split.val, g.node_split.test)] == [60, 500, 1000]
 
@@ -89,6 +88,13 @@ def test_airport_features_as_hgcn():
     assert np.allclose(g.x.numpy(), ref, atol=1e-6)
     lp = load("airport", task="lp")
     assert lp.x.shape == (3188, 12) and torch.allclose(lp.x[:, :5].sum(1), torch.ones(3188))
+    # for LP the degree columns come from the training graph (as HGCN's adj_train), so
+    # held-out edges do not leak into the features
+    ls = split_links(lp, seed=0)
+    train_deg = np.bincount(ls.message_edge_index[0].numpy(), minlength=3188)
+    assert torch.equal(ls.x[:, 5:11], torch.as_tensor(np.eye(6)[np.minimum(train_deg, 5)], dtype=torch.float32))
+    assert torch.equal(ls.x[:, :5], lp.x[:, :5]) and not torch.equal(ls.x, lp.x)
+    assert split_links(load("disease_lp")).x is None
     # the reference split leaks ~225 test nodes into train on 4-class Airport; ours is disjoint
     s = split_nodes(g, seed=1234)
     tr, va, te = (set(t.tolist()) for t in (s.train, s.val, s.test))
@@ -104,6 +110,8 @@ def test_info_reports_counts_delta_and_splits():
     assert (r["nodes"], r["edges"], r["features"], r["classes"], r["delta"]) == (2665, 2664, 11, 2, 0.0)
     assert r["link_split"]["test_pos"] == int(2664 * 0.1) and r["node_split"]["val"] == 266
     assert info("airport", delta_samples=3000)["delta"] >= 1.0  # HGCN: δ(airport) = 1
+    r = info("disease_nc")  # structure still reported when the features file is missing
+    assert (r["nodes"], r["features"], r["features_kind"]) == (1044, 0, "missing: disease_nc.feats.npz")
 
 
 def test_synthetic_disease_deterministic_tree_both_classes():

@@ -97,5 +97,7 @@ def test_cli_info_with_data_root(capsys, monkeypatch):
     assert _run(["data", "--data-root", str(DATA), "info", "disease_nc", "--features", "identity"]) == 0
     out = capsys.readouterr().out
     assert "nodes: 1044" in out and "edges: 1043" in out
-    with pytest.raises(DatasetError, match="disease_nc.feats.npz is missing"):
-        _run(["data", "--data-root", str(DATA), "info", "disease_nc"])
+    assert _run(["data", "--data-root", str(DATA), "info", "disease_nc"]) == 0
+    assert "features_kind: missing: disease_nc.feats.npz" in capsys.readouterr().out
+    with pytest.raises(DatasetError, match="unknown dataset 'nope'"):
+        _run(["data", "info", "nope"])
