@@ -1,10 +1,11 @@
 """Shared plumbing of the low-rank layers (SST, LoRA, ReLoRA*): argument checks, the
 layer-owned random generator that travels in ``state_dict()``, nn.Linear-style
-initialisation, and resetting optimizer state slots.
+initialisation, resetting optimizer state slots, and swapping modules in a model tree.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import nn
@@ -90,3 +91,28 @@ def reset_optimizer_state(optimizer, params) -> None:
                 value.zero_()
             elif key == "step":
                 state[key] = 0
+
+
+def replace_modules(model: nn.Module, match: Callable[[nn.Module], bool],
+                    make: Callable[[str, nn.Module], nn.Module], *,
+                    skip: Callable[[str], bool] = lambda name: False) -> nn.Module:
+    """Replace, depth first, each module satisfying ``match`` by ``make(name, module)``.
+    A module reachable under several names is replaced once (by the same new module);
+    modules for which ``skip(qualified_name)`` is true are left alone with their subtree."""
+    done: dict[int, nn.Module] = {}
+
+    def visit(name: str, module: nn.Module) -> nn.Module:
+        if skip(name):
+            return module
+        if match(module):
+            if id(module) not in done:
+                done[id(module)] = make(name, module)
+            return done[id(module)]
+        for child_name, child in list(module._modules.items()):
+            if child is not None:
+                new = visit(f"{name}.{child_name}" if name else child_name, child)
+                if new is not child:
+                    setattr(module, child_name, new)
+        return module
+
+    return visit("", model)

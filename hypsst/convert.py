@@ -5,10 +5,11 @@ import fnmatch
 import hashlib
 import inspect
 import warnings
-from typing import Callable, Iterable
+from typing import Iterable
 
 from torch import nn
 
+from ._layers import replace_modules
 from .errors import HypsstError
 from .lora import LoRALinear, ReLoRALinear
 from .sst import SSTLinear
@@ -69,31 +70,6 @@ def layer_seed(seed: int, name: str) -> int:
     """A 63-bit seed from the run seed and a layer's qualified name."""
     digest = hashlib.sha256(f"{int(seed)}/{name}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
-
-
-def replace_modules(model: nn.Module, match: Callable[[nn.Module], bool],
-                    make: Callable[[str, nn.Module], nn.Module], *,
-                    skip: Callable[[str], bool] = lambda name: False) -> nn.Module:
-    """Replace, depth first, each module satisfying ``match`` by ``make(name, module)``.
-    A module reachable under several names is replaced once (by the same new module);
-    modules for which ``skip(qualified_name)`` is true are left alone with their subtree."""
-    done: dict[int, nn.Module] = {}
-
-    def visit(name: str, module: nn.Module) -> nn.Module:
-        if skip(name):
-            return module
-        if match(module):
-            if id(module) not in done:
-                done[id(module)] = make(name, module)
-            return done[id(module)]
-        for child_name, child in list(module._modules.items()):
-            if child is not None:
-                new = visit(f"{name}.{child_name}" if name else child_name, child)
-                if new is not child:
-                    setattr(module, child_name, new)
-        return module
-
-    return visit("", model)
 
 
 def _options(cls) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from .convert import replace_modules
+from ._layers import replace_modules
 from .errors import HypsstError
 from .lora import LoRALinear
 from .sst import SSTLinear

@@ -28,6 +28,8 @@ OPTIMIZERS = ("radam", "adam", "rsgd")
 class _Bookkeeping:
     """Mixin placed before a torch optimizer class."""
 
+    _int_step = False  # True where the base class counts steps with Python ints (geoopt)
+
     def __init__(self, params, *, layers=(), **kwargs):
         super().__init__(params, **kwargs)
         self.layers = list(layers)
@@ -50,9 +52,20 @@ class _Bookkeeping:
                 group["warmup_total"], group["warmup_done"] = restart, 0
         return loss
 
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        if self._int_step:
+            # torch's loader turns step counters into tensors; geoopt counts with Python
+            # ints, and a float32 tensor step changes its bias correction's rounding
+            for state in self.state.values():
+                if torch.is_tensor(state.get("step")):
+                    state["step"] = int(state["step"].item())
+
 
 class RiemannianAdam(_Bookkeeping, geoopt.optim.RiemannianAdam):
     """geoopt's RiemannianAdam + SST / ReLoRA* bookkeeping (see module docstring)."""
+
+    _int_step = True
 
 
 class Adam(_Bookkeeping, torch.optim.Adam):
@@ -61,6 +74,8 @@ class Adam(_Bookkeeping, torch.optim.Adam):
 
 class RiemannianSGD(_Bookkeeping, geoopt.optim.RiemannianSGD):
     """geoopt's RiemannianSGD + SST / ReLoRA* bookkeeping."""
+
+    _int_step = True
 
 
 _CLASSES = {"radam": RiemannianAdam, "adam": Adam, "rsgd": RiemannianSGD}
