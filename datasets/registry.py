@@ -16,7 +16,7 @@ from .files import sha256_of, git_blob_sha1
 from .graph import GraphData
 from .hgcn_formats import load_airport, load_edge_list_graph
 from .planetoid import file_names, load_planetoid
-from .synthetic import make_synthetic_disease
+from .synthetic import DEFAULTS as SYNTHETIC_DEFAULTS, make_synthetic_disease
 
 MAX_IDENTITY_NODES = 10_000
 
@@ -92,6 +92,10 @@ def load(name_or_path: str | os.PathLike, root=None, *, features: str = "auto",
     if generator_options and name not in GENERATED:
         raise DatasetError(f"{name}: unexpected options {sorted(generator_options)}")
     if name == "synthetic-disease":
+        unknown = sorted(set(generator_options) - set(SYNTHETIC_DEFAULTS))
+        if unknown:
+            raise DatasetError(f"synthetic-disease: unknown options {unknown}; allowed: "
+                               f"{', '.join(SYNTHETIC_DEFAULTS)}")
         return make_synthetic_disease(seed, **generator_options)
     if name not in FILES:
         path = Path(name)

@@ -67,6 +67,11 @@ def make_synthetic_disease(seed: int = 0, *, num_nodes: int = DEFAULTS["num_node
                            infect_prob: float = DEFAULTS["infect_prob"],
                            informative: int = DEFAULTS["informative"],
                            noise: int = DEFAULTS["noise"]) -> GraphData:
+    try:  # options may arrive as strings from the command line (--data-option KEY=VALUE)
+        num_nodes, branching, informative, noise = (int(v) for v in (num_nodes, branching, informative, noise))
+        infect_prob = float(infect_prob)
+    except ValueError as e:
+        raise DatasetError(f"synthetic-disease: bad option value ({e})") from None
     if num_nodes < 10 or branching < 1 or not 0 < infect_prob <= 1 or informative < 0 or noise < 0 \
             or informative + noise < 1:
         raise DatasetError("synthetic-disease: need num_nodes >= 10, branching >= 1, "

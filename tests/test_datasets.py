@@ -130,6 +130,11 @@ def test_synthetic_disease_deterministic_tree_both_classes():
     assert big.num_nodes == 2500 and big.num_edges == 2499
     with pytest.raises(DatasetError, match="num_nodes >= 10"):
         load("synthetic-disease", num_nodes=3)
+    assert load("synthetic-disease", num_nodes="50", infect_prob="1.0").num_nodes == 50  # CLI strings
+    with pytest.raises(DatasetError, match="unknown options \\['size'\\]; allowed: num_nodes"):
+        load("synthetic-disease", size=5)
+    with pytest.raises(DatasetError, match="cora: unexpected options"):
+        load("cora", num_nodes=5)
 
 
 def test_user_csv_with_features_and_labels(tmp_path):
