@@ -120,10 +120,14 @@ class Lorentz(geoopt.Lorentz):
 
         For s = Σᵢ wᵢ xᵢ with wᵢ ≥ 0 this is the weighted Lorentz centroid (the point
         minimising Σᵢ wᵢ · squared Lorentzian distance; Law et al. 2019, used by HyboNet).
-        |⟨s, s⟩_L| is clamped at 1e-8 so all-zero weights give a finite vector.
+        The map is scale-invariant, so s is first divided by its time coordinate: weights
+        that are all tiny (a saturated attention sigmoid) would otherwise underflow
+        ⟨s, s⟩_L to 0 in float32. |⟨s, s⟩_L| is then clamped at 1e-8 and the result
+        projected (time recomputed from space), so all-zero weights give the origin.
         """
+        s = s / s[..., :1].abs().clamp_min(torch.finfo(s.dtype).tiny)
         denom = lmath.inner(s, s, keepdim=True).abs().clamp_min(1e-8).sqrt()
-        return s / (denom * self.c.sqrt())
+        return self.projx(s / (denom * self.c.sqrt()))
 
     def weighted_centroid(self, x: torch.Tensor, weights: torch.Tensor | None = None,
                           *, dim: int = -2) -> torch.Tensor:
