@@ -59,20 +59,23 @@ def init_like_linear(out_features, in_features, bias, device, dtype, generator=N
 
 
 class SeededModule(nn.Module):
-    """A module with its own CPU ``torch.Generator``; its state is saved in
+    """A module with its own CPU ``torch.Generator`` and an optimizer-step counter
+    ``step_count`` (a Python int: reading it never waits for a GPU). Both are saved in
     ``state_dict()`` (as torch's ``_extra_state``) and restored by ``load_state_dict()``,
-    so a resumed run draws the same numbers as an uninterrupted one."""
+    so a resumed run draws the same numbers at the same steps as an uninterrupted one."""
 
     def _init_generator(self, seed: int) -> None:
         self.seed = int(seed)
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(self.seed)
+        self.step_count = 0
 
     def get_extra_state(self):
-        return {"rng_state": self.generator.get_state()}
+        return {"rng_state": self.generator.get_state(), "step_count": self.step_count}
 
     def set_extra_state(self, state) -> None:
         self.generator.set_state(state["rng_state"].cpu())
+        self.step_count = int(state["step_count"])
 
 
 @torch.no_grad()

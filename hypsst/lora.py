@@ -89,15 +89,13 @@ class ReLoRALinear(LoRALinear):
         super().__init__(in_features, out_features, rank, bias, **kwargs)
         self.steps_per_iteration = steps_per_iteration
         self.warmup_steps = warmup_steps
-        device = self.weight0.device
-        self.register_buffer("step_count", torch.zeros((), dtype=torch.long, device=device))
 
     @torch.no_grad()
     def after_step(self, optimizer=None) -> int:
         """Count the step; every T3 steps merge B A into W₀ and restart the adapter.
         Returns the LR warm-up length to restart (0 for none)."""
         self.step_count += 1
-        if int(self.step_count) % self.steps_per_iteration:
+        if self.step_count % self.steps_per_iteration:
             return 0
         self.weight0.add_(self.lora_B @ self.lora_A, alpha=self.scale)
         self._reset_adapter()

@@ -124,7 +124,6 @@ class SSTLinear(SeededModule):
         self.U_active = nn.Parameter(U.new_empty(out_features, rank))
         self.Vh_active = nn.Parameter(U.new_empty(rank, in_features))
         self.register_buffer("active", torch.zeros(rank, dtype=torch.long, device=U.device))
-        self.register_buffer("step_count", torch.zeros((), dtype=torch.long, device=U.device))
         if _bias is not None:
             self.bias = nn.Parameter(_bias.detach().clone())
         else:
@@ -216,7 +215,7 @@ class SSTLinear(SeededModule):
         self.U_active.div_(self.U_active.norm(dim=0, keepdim=True).clamp_min(1e-12))
         self.Vh_active.div_(self.Vh_active.norm(dim=1, keepdim=True).clamp_min(1e-12))
         self.step_count += 1
-        step = int(self.step_count)
+        step = self.step_count
         if step % self.steps_per_iteration:
             return 0
         self.write_back()

@@ -39,11 +39,12 @@ def test_merge_low_rank_reports_error():
     layer = model[0]
     W, b = layer.weight.detach().clone(), layer.bias.detach().clone()
     merged = hypsst.merge(model, keep=0.5)
+    assert not any(p.requires_grad is False for p in merged.parameters())
     low = merged[0]
     assert isinstance(low, LowRankLinear) and low.rank == 5  # ceil(0.5 · 10)
     S = torch.linalg.svdvals(W)
     assert low.relative_error == pytest.approx(math.sqrt((S[5:] ** 2).sum() / (S ** 2).sum()))
-    Wq = low.up.weight @ low.down.weight
+    Wq = (low.up.weight @ low.down.weight).detach()
     assert torch.linalg.matrix_rank(Wq) == 5
     err = torch.linalg.norm(W - Wq) / torch.linalg.norm(W)
     assert float(err) == pytest.approx(low.relative_error)

@@ -99,6 +99,7 @@ def test_resume_is_identical_to_uninterrupted(method, optimizer, kw):
     for (name, a), b in zip(ref.state_dict().items(), resumed.state_dict().values()):
         if name.endswith("_extra_state"):
             assert torch.equal(a["rng_state"], b["rng_state"]), name
+            assert a["step_count"] == b["step_count"], name
         else:
             assert torch.equal(a, b), name
     assert opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"]
