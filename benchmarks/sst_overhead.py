@@ -36,14 +36,14 @@ TARGETS = {"a": 1.15, "b": 1.5}
 METHODS = ["full", "lora", "relora", "sst", "sst[dense]", "sst[factored]"]
 
 
-def build(method: str, n: int, m: int, r: int, device):
+def build(method: str, n: int, m: int, r: int, device, optimizer: str):
     torch.manual_seed(0)
     lin = nn.Linear(n, m, device=device)
     if method.startswith("sst["):
         layer = hypsst.convert(lin, "sst", r, compute_path=method[4:-1])
     else:
         layer = hypsst.convert(lin, method, r)
-    return layer, hypsst.make_optimizer(layer, 1e-3)
+    return layer, hypsst.make_optimizer(layer, 1e-3, optimizer=optimizer)
 
 
 def step(layer, opt, x, gy):
@@ -57,11 +57,11 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def bench_case(rows, n, m, r, x_grad, repeats, warmup, device):
+def bench_case(rows, n, m, r, x_grad, repeats, warmup, device, optimizer):
     g = torch.Generator().manual_seed(1)
     x = torch.randn(rows, n, generator=g).to(device).requires_grad_(x_grad)
     gy = torch.randn(rows, m, generator=g).to(device)
-    built = {meth: build(meth, n, m, r, device) for meth in METHODS}
+    built = {meth: build(meth, n, m, r, device, optimizer) for meth in METHODS}
     for _ in range(warmup):
         for layer, opt in built.values():
             step(layer, opt, x, gy)
@@ -85,6 +85,7 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--cases", default="ab", help="which shape groups: a, b or ab")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--optimizer", default="radam", choices=["radam", "adam", "rsgd"])
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     ap.add_argument("--out", default=None, help="also write the markdown report here")
     args = ap.parse_args(argv)
@@ -95,10 +96,13 @@ def main(argv=None) -> int:
     lines = ["| case | rows × in→out | r | method | ms/step | × full | opt. state bytes "
              "| × full | bound (r(m+n)+k+m)/(mn+m) | SST path (cost model) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    verdicts = []
+    verdicts, totals = [], {}
     for case in args.cases:
         for label, rows, n, m, r, x_grad in CASES[case]:
-            med, state = bench_case(rows, n, m, r, x_grad, args.repeats, args.warmup, device)
+            med, state = bench_case(rows, n, m, r, x_grad, args.repeats, args.warmup, device,
+                                    args.optimizer)
+            totals[case] = {meth: totals.get(case, {}).get(meth, 0.0) + med[meth]
+                            for meth in METHODS}
             k = min(m, n)
             bound = (r * (m + n) + k + m) / (m * n + m)
             path = "dense" if use_dense_path(rows, n, m, r, backward=True) else "factored"
@@ -113,6 +117,12 @@ def main(argv=None) -> int:
                             f"state {state['sst'] / state['full']:.4f} of full "
                             f"(bound {bound:.4f})")
             print(f"done: {label}", file=sys.stderr)
+    for case, tot in totals.items():
+        if len(CASES[case]) > 1:
+            verdicts.append(f"- ({case}) all its layers in sequence (sum of medians): SST "
+                            f"{tot['sst'] / tot['full']:.2f}× full, LoRA "
+                            f"{tot['lora'] / tot['full']:.2f}×, ReLoRA* "
+                            f"{tot['relora'] / tot['full']:.2f}×")
     table = "\n".join(lines)
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     machine = (f"{platform.machine()} {platform.processor() or ''}".strip()
@@ -128,8 +138,8 @@ def main(argv=None) -> int:
         f"Load average at the end: {', '.join(f'{v:.2f}' for v in load) if load else 'n/a'}",
         "",
         f"Medians of {args.repeats} interleaved repeats after {args.warmup} warm-up steps. "
-        "Optimizer: make_optimizer's default (geoopt RiemannianAdam, which includes the SST "
-        "/ ReLoRA* bookkeeping: clamp, renormalise, resample every 20 steps, re-SVD). "
+        f"Optimizer: make_optimizer(optimizer={args.optimizer!r}); its step() includes the "
+        "SST / ReLoRA* bookkeeping (clamp, renormalise, resample every 20 steps, re-SVD). "
         "'sst' uses the cost model's path; 'sst[dense]' / 'sst[factored]' force one.",
         "",
         table,
