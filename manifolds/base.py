@@ -11,6 +11,8 @@ Every hypsst manifold also exposes the *tangent-at-origin coordinate* API the la
 - ``to_tangent0(x) -> v`` (…, d): ``logmap0(x)`` written in d Euclidean coordinates
   (for Lorentz the time component, always 0 at the origin, is dropped);
 - ``from_tangent0(v) -> x``: the inverse, ``expmap0`` of those coordinates;
+- ``clip_tangent0(v)``: ``to_tangent0(from_tangent0(v))`` computed directly (only the
+  clamp of |v| to the largest representable radius remains);
 - ``point_width(d)``: number of stored coordinates of a d-dimensional point
   (d, or d + 1 on the hyperboloid);
 - ``add_bias(x, b)``: move x by the tangent vector b given at the origin (Möbius bias);

@@ -33,6 +33,7 @@ class Euclidean(geoopt.Euclidean):
 
     to_tangent0 = logmap0
     from_tangent0 = expmap0
+    clip_tangent0 = expmap0
 
     def add_bias(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return x + b

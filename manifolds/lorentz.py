@@ -103,8 +103,26 @@ class Lorentz(geoopt.Lorentz):
         return torch.cat([torch.zeros_like(v[..., :1]), v], dim=-1)
 
     def from_tangent0(self, v: torch.Tensor) -> torch.Tensor:
-        """expmap0((0, v)): (cosh(sqrt(c)|v|), sinh(sqrt(c)|v|) v/|v|)/sqrt(c)."""
-        return self.expmap0(torch.cat([torch.zeros_like(v[..., :1]), v], dim=-1))
+        """expmap0((0, v)) = (cosh θ, sinh θ · v/|v|)/sqrt(c), θ = sqrt(c)|v| ≤ max_radius.
+
+        Written out instead of calling geoopt's expmap0 on (0, v): that pads v with a
+        column, takes a Minkowski norm and projects (more full passes over the widest
+        tensor in the model, HyboNet's input features). The time coordinate is computed
+        from the space part, sqrt(1/c + |x_s|²), so the point satisfies the constraint to
+        rounding (as projx would make it).
+        """
+        sc = self.c.sqrt()
+        norm = v.norm(dim=-1, keepdim=True).clamp_min(1e-15)
+        theta = (sc * norm).clamp_max(max_radius(v.dtype))
+        space_norm = torch.sinh(theta) / sc
+        time = (space_norm.square() + self.c.reciprocal()).sqrt()
+        return torch.cat([time, v * (space_norm / norm)], dim=-1)
+
+    def clip_tangent0(self, v: torch.Tensor) -> torch.Tensor:
+        """to_tangent0(from_tangent0(v)) without the round trip: |v| clamped to the exp
+        map's largest radius, max_radius(dtype)/sqrt(c)."""
+        limit = max_radius(v.dtype) / self.c.sqrt()
+        return v * (limit / v.norm(dim=-1, keepdim=True).clamp_min(1e-15)).clamp_max(1.0)
 
     def lift(self, x: torch.Tensor) -> torch.Tensor:
         """Euclidean features as space coordinates, time x₀ = sqrt(1/c + |x|²)."""

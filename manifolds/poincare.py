@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import geoopt
 import torch
+from geoopt.manifolds.stereographic.math import artanh
 
 from .base import validate_curvature
 
@@ -42,6 +43,16 @@ class PoincareBall(geoopt.PoincareBall):
     def from_tangent0(self, v: torch.Tensor) -> torch.Tensor:
         """expmap0(v) = tanh(sqrt(c)|v|) v / (sqrt(c)|v|), projected inside the ball."""
         return self.expmap0(v, project=True)
+
+    def clip_tangent0(self, v: torch.Tensor) -> torch.Tensor:
+        """log₀(projx(exp₀(v))) without the round trip: vectors longer than the largest
+        radius the projected ball holds, artanh(1 - eps)/sqrt(c) (eps as geoopt's
+        projection: 4e-3 in float32, 1e-5 in float64), are scaled down to it. Encoders use
+        it on wide input features, where exp₀ then log₀ would cost two passes for nothing.
+        """
+        eps = 4e-3 if v.dtype == torch.float32 else 1e-5
+        limit = artanh(torch.tensor(1.0 - eps, dtype=v.dtype)) / self.c.sqrt()
+        return v * (limit / v.norm(dim=-1, keepdim=True).clamp_min(1e-15)).clamp_max(1.0)
 
     def add_bias(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Möbius bias: x ⊕_c expmap0(b) (HGCN's HypLinear)."""

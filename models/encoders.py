@@ -94,8 +94,10 @@ class HGCN(Encoder):
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor | None = None) -> torch.Tensor:
         self.check_features(x)
         adj = self.adjacency(x, edge_index) if self.aggregate else None
-        h = self.layer_manifold(0).from_tangent0(x)
-        for layer in self.layers:
+        # HGCN maps x to exp₀(x) and its first layer takes log₀ of that again; only the
+        # radius clamp of that round trip changes anything, so apply just the clamp.
+        h = self.layers[0](self.layer_manifold(0).clip_tangent0(x), adj, tangent_input=True)
+        for layer in self.layers[1:]:
             h = layer(h, adj)
         return h
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from hypsst.errors import HypsstError
 from hypsst.manifolds.base import check_width
 
 from .aggregation import Adjacency
@@ -37,9 +38,17 @@ class HypLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
         nn.init.xavier_uniform_(self.linear.weight, gain=2 ** 0.5)  # HGCN's init
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_width(self.manifold, x, self.in_features, type(self).__name__)
-        y = self.manifold.from_tangent0(self.linear(self.dropout(self.manifold.to_tangent0(x))))
+    def forward(self, x: torch.Tensor, *, tangent_input: bool = False) -> torch.Tensor:
+        """x: points; or, with ``tangent_input``, their log₀ coordinates (N, in_features)."""
+        if tangent_input:
+            if x.size(-1) != self.in_features:
+                raise HypsstError(f"{type(self).__name__} expects tangent vectors with "
+                                  f"{self.in_features} coordinates, got {x.size(-1)}")
+            v = x
+        else:
+            check_width(self.manifold, x, self.in_features, type(self).__name__)
+            v = self.manifold.to_tangent0(x)
+        y = self.manifold.from_tangent0(self.linear(self.dropout(v)))
         return y if self.bias is None else self.manifold.add_bias(y, self.bias)
 
 
@@ -81,8 +90,9 @@ class HGCNConv(nn.Module):
         self.agg = HypAgg(out_features, manifold_in, use_att=use_att) if aggregate else None
         self.act = HypAct(manifold_in, manifold_out, act)
 
-    def forward(self, x: torch.Tensor, adj: Adjacency | None = None) -> torch.Tensor:
-        h = self.lin(x)
+    def forward(self, x: torch.Tensor, adj: Adjacency | None = None, *,
+                tangent_input: bool = False) -> torch.Tensor:
+        h = self.lin(x, tangent_input=tangent_input)
         if self.agg is not None:
             h = self.agg(h, adj)
         return self.act(h)

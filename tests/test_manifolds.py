@@ -212,3 +212,15 @@ def test_learnable_curvature_gets_finite_gradients_and_stays_positive():
         with torch.no_grad():
             param -= 100.0  # a huge step cannot make the curvature non-negative
         assert float(m.c) > 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cls", [PoincareBall, Lorentz, Euclidean])
+def test_clip_tangent0_is_the_exp_log_round_trip(cls, dtype):
+    """Encoders skip exp₀ → log₀ on input features and apply only clip_tangent0."""
+    m = cls() if cls is Euclidean else make(cls, 1.7, dtype)
+    norms = torch.logspace(-3, 1.7, 40, dtype=dtype).unsqueeze(1)  # up to 50: clipped
+    v = tangent(40, dtype)
+    v = v / v.norm(dim=-1, keepdim=True) * norms
+    tol = 1e-4 if dtype == torch.float32 else 1e-10
+    assert torch.allclose(m.clip_tangent0(v), m.to_tangent0(m.from_tangent0(v)), rtol=tol, atol=tol)
