@@ -1,0 +1,124 @@
+"""Training-epoch time of each encoder, full-rank and SST r=2, on Cora- and PubMed-sized
+random graphs (not a test: run by hand, results committed to results/models_speed.md).
+
+One epoch = link-prediction forward (encoder + Fermi–Dirac decoder on all training
+edges and as many random negatives) and backward; "+step" adds the optimizer step
+(hypsst.make_optimizer: RiemannianAdam plus SST's bookkeeping). Medians over repeats.
+
+    python benchmarks/models_speed.py [--repeats 7] [--threads 1] [--graphs cora pubmed]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+import hypsst
+from hypsst.io import atomic_write_text
+from hypsst.models import LPModel, build_encoder
+
+GRAPHS = {  # name: (nodes, undirected edges, features, feature density)
+    "cora": (2708, 5278, 1433, 0.0127),
+    "pubmed": (19717, 44324, 500, 0.10),
+}
+ENCODERS = [("gcn", None), ("mlp", None), ("hgcn", "poincare"), ("hgcn", "lorentz"),
+            ("hnn", "poincare"), ("hybonet", None)]
+
+
+def random_graph(nodes, edges, features, density, seed=0):
+    """Uniform random simple graph and sparse non-negative row-normalised features."""
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(nodes, (int(edges * 1.1),), generator=g)
+    dst = torch.randint(nodes, (int(edges * 1.1),), generator=g)
+    keep = src != dst
+    key = torch.unique(torch.minimum(src, dst)[keep] * nodes + torch.maximum(src, dst)[keep])
+    key = key[torch.randperm(key.numel(), generator=g)[:edges]]
+    und = torch.stack([key // nodes, key % nodes])
+    x = (torch.rand(nodes, features, generator=g) < density).float()
+    x = x / x.sum(1, keepdim=True).clamp_min(1)
+    return x, torch.cat([und, und.flip(0)], dim=1), und
+
+
+def time_epochs(model, x, ei, pos, repeats, with_step):
+    opt = hypsst.make_optimizer(model, lr=1e-3)
+    g = torch.Generator().manual_seed(1)
+    times = []
+    for i in range(repeats + 2):  # two warm-up epochs
+        neg = torch.randint(x.size(0), pos.shape, generator=g)
+        t0 = time.perf_counter()
+        loss = model.loss(model(x, ei), pos, neg)
+        opt.zero_grad()
+        loss.backward()
+        if with_step:
+            opt.step()
+        if i >= 2:
+            times.append(time.perf_counter() - t0)
+        if not torch.isfinite(loss):
+            raise RuntimeError("non-finite loss in benchmark")
+    return statistics.median(times) * 1e3
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--graphs", nargs="+", default=list(GRAPHS), choices=list(GRAPHS))
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "models_speed.md")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    rows = []
+    for gname in args.graphs:
+        x, ei, und = random_graph(*GRAPHS[gname])
+        gcn_ms = None
+        for name, man in ENCODERS:
+            cells = {}
+            for method in ("full", "sst"):
+                torch.manual_seed(0)
+                model = LPModel(build_encoder(name, x.size(1), dim=16, manifold=man))
+                if method == "sst":
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        hypsst.convert(model, "sst", rank=2)
+                cells[method] = (time_epochs(model, x, ei, und, args.repeats, False),
+                                 time_epochs(model, x, ei, und, args.repeats, True))
+            if name == "gcn":
+                gcn_ms = cells["full"][0]
+            label = name if man is None else f"{name} ({man})"
+            full, sst = cells["full"], cells["sst"]
+            rows.append(f"| {gname} | {label} | {full[0]:.1f} | {full[1]:.1f} | {sst[0]:.1f} | "
+                        f"{sst[1]:.1f} | {full[0] / gcn_ms:.2f} | {100 * (sst[0] / full[0] - 1):+.0f}% |")
+            print(rows[-1], flush=True)
+    load = os.getloadavg()
+    text = f"""# Encoder epoch time (full-rank vs SST r=2)
+
+Command: `python benchmarks/models_speed.py --repeats {args.repeats} --threads {args.threads} --graphs {' '.join(args.graphs)}`
+Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; torch {torch.__version__}; {platform.processor() or platform.machine()},
+{os.cpu_count()} CPUs, {args.threads} torch thread(s); load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}
+(**the CPU was shared with other work while this ran**, so absolute times are noisy;
+ratios within a row were measured back to back).
+
+Graphs are uniform random (same size as the real ones): Cora-sized 2708 nodes, 5278
+undirected edges (10556 directed), 1433 sparse features; PubMed-sized 19717 nodes, 44324
+undirected edges (88648 directed), 500 features. Dimension 16, 2 layers. One epoch =
+link-prediction forward on all edges plus as many random negatives, and backward
+(`+step` adds `hypsst.make_optimizer`'s step, i.e. RiemannianAdam plus SST bookkeeping).
+Median of {args.repeats} epochs after 2 warm-up epochs.
+
+| graph | encoder | full fwd+bwd ms | full +step ms | SST r=2 fwd+bwd ms | SST +step ms | full ÷ GCN | SST vs full (fwd+bwd) |
+|---|---|---|---|---|---|---|---|
+""" + "\n".join(rows) + "\n"
+    atomic_write_text(args.out, text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
