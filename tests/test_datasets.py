@@ -126,6 +126,13 @@ def test_synthetic_disease_deterministic_tree_both_classes():
     assert nx.is_connected(sick) and 0 in sick
     # the informative columns carry the susceptibility signal: infected nodes score higher
     assert a.x[a.y == 1, 0].mean() > a.x[a.y == 0, 0].mean()
+    # the lineage columns are shared along edges (what makes LP learnable), the noise ones not
+    assert a.x.shape[1] == 12
+    e = a.edge_index
+    rand = torch.randint(0, 1000, (2, 5000), generator=torch.Generator().manual_seed(0))
+    gap = lambda pairs, cols: (a.x[pairs[0], cols] - a.x[pairs[1], cols]).abs().mean()
+    assert gap(e, slice(4, 8)) < 0.5 * gap(rand, slice(4, 8))
+    assert gap(e, slice(8, 12)) > 0.8 * gap(rand, slice(8, 12))
     big = load("synthetic-disease", seed=0, num_nodes=2500, branching=3)
     assert big.num_nodes == 2500 and big.num_edges == 2499
     with pytest.raises(DatasetError, match="num_nodes >= 10"):
