@@ -87,7 +87,11 @@ class SSTLinear(SeededModule):
     Attributes: ``weight`` (computed dense W), ``sigma`` (Parameter, k), ``U`` (m×k) and
     ``Vh`` (k×n) assembled factors, ``active`` (LongTensor r), ``U_active`` (Parameter m×r),
     ``Vh_active`` (Parameter r×n), ``bias``. ``U_all``/``Vh_all`` are the stored factors
-    (buffers; their active slots are refreshed on every resample).
+    (buffers; their active slots are refreshed on every resample); ``step_count`` counts
+    optimizer steps. ``state_dict()`` holds all of it plus the generator state.
+
+    Code that reads ``.weight`` instead of calling the layer (e.g. the ``out_proj`` of
+    ``nn.MultiheadAttention``) still trains, but through autograd's true gradient.
     """
 
     def __init__(self, in_features: int, out_features: int, rank: int, bias: bool = True, *,
@@ -101,7 +105,7 @@ class SSTLinear(SeededModule):
         check_rank(rank, in_features, out_features, type(self).__name__)
         check_schedule(steps_per_iteration, iterations_per_round, warmup_steps, uniform_mix)
         if compute_path not in ("auto", "dense", "factored"):
-            raise ValueError(f"compute_path must be 'auto', 'dense' or 'factored', "
+            raise HypsstError(f"compute_path must be 'auto', 'dense' or 'factored', "
                              f"got {compute_path!r}")
         if _weight is None:
             _weight, _bias = init_like_linear(out_features, in_features, bias, device, dtype)
