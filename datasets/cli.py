@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .registry import FILES, download, info, known, search_roots
+from .registry import FILES, download, info, known
 
 
 def add_data_parser(subparsers) -> argparse.ArgumentParser:

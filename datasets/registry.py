@@ -63,17 +63,20 @@ def locate(name: str, root=None, *, need_features: bool) -> tuple[Path, bool]:
     """(folder holding ``name``'s files, whether its feature files are there)."""
     structure, feats = FILES[name]
     roots = search_roots(root)
+    partial = None  # first folder with the structure files but not the feature files
     for r in roots:
         folder = r / name
         if all((folder / f).is_file() for f in structure):
             has_feats = all((folder / f).is_file() for f in feats)
             if has_feats or not need_features:
                 return folder, has_feats
-            missing = [f for f in feats if not (folder / f).is_file()]
-            raise FeaturesMissing(
-                f"{name}: features file {', '.join(missing)} is missing from {folder}. Put it "
-                f"there (`hypsst data download {name}`), or use identity features with "
-                f"--features identity (Python: features=\"identity\")", missing)
+            partial = partial or folder
+    if partial is not None:
+        missing = [f for f in feats if not (partial / f).is_file()]
+        raise FeaturesMissing(
+            f"{name}: features file {', '.join(missing)} is missing from {partial}. Put it "
+            f"there (`hypsst data download {name}`), or use identity features with "
+            f"--features identity (Python: features=\"identity\")", missing)
     needed = ", ".join(structure + feats)
     raise DatasetError(
         f"{name}: files not found. Needed: {needed}. Looked in: "

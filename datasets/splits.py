@@ -70,6 +70,10 @@ def sample_pairs(num: int, n: int, forbidden: torch.Tensor, generator: torch.Gen
     with the diagonal, (a, b) uniform on [0,n)×[0,n+1) maps 2-to-1 onto i <= j via
     b > a -> (a, b-1), b <= a -> (b, a).
     """
+    free = (n * (n + 1) if diagonal else n * (n - 1)) // 2 - forbidden.numel()
+    if free < (num if distinct else min(num, 1)):
+        raise DatasetError(f"cannot draw {num} negative pairs: only {free} node pairs are not "
+                           f"excluded (the graph is too dense)")
     out, have, seen = [], 0, torch.empty(0, dtype=torch.long)
     while have < num:
         m = int(1.3 * (num - have)) + 64
@@ -167,8 +171,6 @@ def split_links(g: GraphData, *, method: str = "default", val_frac: float = 0.05
     exact = True
     if method == "default":
         perm = torch.randperm(e, generator=gen)
-        if n * (n - 1) // 2 - e < n_val + n_test:
-            raise DatasetError(f"{g.name}: too few non-edges for {n_val + n_test} negatives")
         neg = sample_pairs(n_val + n_test, n, edge_keys, gen, diagonal=False, distinct=True)
     else:
         rs = np.random.RandomState(seed)

@@ -195,6 +195,15 @@ def test_lookup_order_root_then_env(tmp_path, monkeypatch):
     assert g.meta["source_files"][0].startswith(str(tmp_path))
     g = load("disease_nc", root=tmp_path / "empty", features="identity")
     assert g.meta["source_files"][0].startswith(str(DATA))
+    # a folder lacking the features file does not hide a later one that has it
+    shutil.copytree(DATA / "disease_lp", tmp_path / "env" / "disease_lp")
+    (tmp_path / "part" / "disease_lp").mkdir(parents=True)
+    for f in ("disease_lp.edges.csv", "disease_lp.labels.npy"):
+        shutil.copy(DATA / "disease_lp" / f, tmp_path / "part" / "disease_lp")
+    monkeypatch.setenv("HYPSST_DATA", str(tmp_path / "env"))
+    assert load("disease_lp", root=tmp_path / "part").meta["source_files"][0].startswith(str(tmp_path / "env"))
+    assert load("disease_lp", root=tmp_path / "part", features="identity").meta["source_files"][0] \
+        .startswith(str(tmp_path / "part"))
 
 
 @real

@@ -116,3 +116,13 @@ def test_node_split_needs_labels_and_enough_per_class():
     tiny = make_graph(torch.ones(5, 2), ei, [0, 0, 0, 0, 1], name="t", source="t")
     with pytest.raises(DatasetError, match="class 1 has 1 node"):
         split_nodes(tiny)
+
+
+def test_dense_graph_refused_not_looping():
+    from hypsst.datasets.graph import make_graph
+    ei = torch.combinations(torch.arange(6)).t()  # complete graph: no non-edges at all
+    k6 = make_graph(torch.ones(6, 1), ei, None, name="k6", source="k6")
+    with pytest.raises(DatasetError, match="cannot draw 6 negative pairs: only 0"):
+        split_links(k6, val_frac=0.2, test_frac=0.2)
+    s = split_links(k6, method="hgcn", val_frac=0.2, test_frac=0.2)  # diagonal pairs remain
+    assert (s.val_neg[0] == s.val_neg[1]).all()
