@@ -79,5 +79,9 @@ def download_file(key: str, dest: Path) -> Path:
             errors.append(f"{url}: {e}")
             continue
         check_digest(data, CHECKSUMS[key], url)
-        return atomic_write_bytes(dest, data)
+        try:
+            return atomic_write_bytes(dest, data)
+        except OSError as e:
+            raise DatasetError(f"{dest}: cannot write the downloaded file ({e.strerror}); "
+                               f"choose a writable --data-root") from None
     raise DatasetError(f"could not download {key}: " + "; ".join(errors))

@@ -1,6 +1,7 @@
 """``download`` (no network here: the fetch function is replaced by one serving local bytes)
 and the ``hypsst data`` subcommands."""
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -64,6 +65,14 @@ def test_download_unreachable_and_git_blob_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(dl, "fetch", _serve({"pubmed/ind.pubmed.allx": b"not allx"}, []))
     with pytest.raises(DatasetError, match="wrong checksum \\(git-blob-sha1"):
         dl.download_file("pubmed/ind.pubmed.allx", tmp_path / "allx")
+    monkeypatch.setattr(dl, "fetch", _serve({"airport/airport.p": b"x"}, []))
+    monkeypatch.setitem(dl.CHECKSUMS, "airport/airport.p", ("sha256", hashlib.sha256(b"x").hexdigest()))
+
+    def read_only(path, data):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(dl, "atomic_write_bytes", read_only)
+    with pytest.raises(DatasetError, match="airport.p: cannot write the downloaded file \\(Permission denied\\)"):
+        download("airport", root=tmp_path)
     with pytest.raises(DatasetError, match="cannot be downloaded"):
         download("synthetic-disease", root=tmp_path)
 
