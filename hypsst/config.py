@@ -35,7 +35,7 @@ MODEL_MANIFOLDS = {
     "hnn": ("poincare", "lorentz", "euclidean"),
     "gcn": ("euclidean",),
     "mlp": ("euclidean",),
-    "shallow": ("poincare", "lorentz", "euclidean"),
+    "shallow": ("euclidean", "poincare", "lorentz"),
 }
 
 # Options that select what is learned and how; the rest (device, logging cadence) do not
@@ -83,7 +83,7 @@ class TrainConfig:
     # --- model
     model: str = _opt("hgcn", "encoder", choices=MODELS, group="model")
     manifold: str | None = _opt(None, "output manifold of the encoder; default: the model's "
-                                "own (hgcn/hnn/shallow poincare, hybonet lorentz, gcn/mlp "
+                                "own (hgcn/hnn poincare, hybonet lorentz, gcn/mlp/shallow "
                                 "euclidean)", choices=MANIFOLDS, group="model")
     c: float = _opt(1.0, "curvature magnitude (sectional curvature -c)", group="model")
     learn_c: bool = _opt(False, "train the curvature (per layer where the model has one)",

@@ -24,12 +24,15 @@ _HGCN = {  # (task, dataset): dropout, weight decay
     ("lp", "pubmed"): dict(dropout=0.4, weight_decay=1e-4),
     ("lp", "disease_lp"): dict(dropout=0.0, weight_decay=0.0),
     ("lp", "airport"): dict(dropout=0.0, weight_decay=0.0),
-    ("nc", "disease_nc"): dict(dropout=0.0, weight_decay=0.0),
+    ("nc", "disease_nc"): dict(dropout=0.0, weight_decay=0.0, layers=1),
 }
 
 _HYBONET_BASE = dict(model="hybonet", manifold="lorentz", c=1.0, learn_c=False, dim=16,
                      act="relu", bias=True, optimizer="radam", epochs=5000, patience=500,
                      min_epochs=100, seed=1234, loss="margin")
+# Layers: the reference scripts' --num-layers counts the node-classification decoder as
+# a layer (their NC encoders have num-layers - 1 layers; LP encoders num-layers), while
+# hypsst's `layers` counts encoder layers only; NC entries below are script value - 1.
 _HYBONET = {  # (task, dataset): lr, layers, dropout, weight decay, margin, grad clip
     ("lp", "disease_lp"): dict(lr=0.005, layers=2, dropout=0.0, weight_decay=0.0, margin=30.0,
                                grad_clip=0.5),
@@ -39,13 +42,13 @@ _HYBONET = {  # (task, dataset): lr, layers, dropout, weight decay, margin, grad
                          grad_clip=0.5),
     ("lp", "pubmed"): dict(lr=0.008, layers=2, dropout=0.5, weight_decay=0.0, margin=0.3,
                            grad_clip=0.5),
-    ("nc", "disease_nc"): dict(lr=0.005, layers=4, dropout=0.1, weight_decay=0.0, margin=2.0,
+    ("nc", "disease_nc"): dict(lr=0.005, layers=3, dropout=0.1, weight_decay=0.0, margin=2.0,
                                grad_clip=0.5),
-    ("nc", "airport"): dict(lr=0.02, layers=6, dropout=0.0, weight_decay=1e-4, margin=2.0,
+    ("nc", "airport"): dict(lr=0.02, layers=5, dropout=0.0, weight_decay=1e-4, margin=2.0,
                             grad_clip=1.0),
-    ("nc", "cora"): dict(lr=0.02, layers=3, dropout=0.9, weight_decay=1e-2, margin=1.0,
+    ("nc", "cora"): dict(lr=0.02, layers=2, dropout=0.9, weight_decay=1e-2, margin=1.0,
                          grad_clip=1.0),
-    ("nc", "pubmed"): dict(lr=0.02, layers=3, dropout=0.8, weight_decay=1e-3, margin=1.0,
+    ("nc", "pubmed"): dict(lr=0.02, layers=2, dropout=0.8, weight_decay=1e-3, margin=1.0,
                            grad_clip=0.5),
 }
 

@@ -55,7 +55,7 @@ def test_run_id_depends_on_results_not_on_device():
 def test_presets_match_reference_and_validate():
     assert presets.get("hgcn-lp-cora")["dropout"] == 0.5
     assert presets.get("hgcn-lp-cora")["weight_decay"] == 1e-3
-    assert presets.get("hybonet-nc-airport")["layers"] == 6
+    assert presets.get("hybonet-nc-airport")["layers"] == 5  # script 6 incl. decoder
     assert presets.get("hybonet-lp-disease")["margin"] == 30.0
     assert presets.get("hybonet-lp-disease")["dataset"] == "disease_lp"
     assert presets.find("hgcn", "nc", "disease_nc") == "hgcn-nc-disease"
