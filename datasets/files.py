@@ -70,9 +70,8 @@ def read_features(path: str | Path) -> np.ndarray:
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
-                keys = set(z.files)
-            x = sp.load_npz(path).toarray() if {"indices", "indptr", "format"} <= keys or \
-                {"row", "col", "format"} <= keys else np.load(path, allow_pickle=False)[sorted(keys)[0]]
+                is_sparse = "format" in z.files  # written by scipy.sparse.save_npz
+                x = sp.load_npz(path).toarray() if is_sparse else z[z.files[0]]
         else:
             x = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
