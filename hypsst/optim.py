@@ -33,10 +33,10 @@ class _Bookkeeping:
     def __init__(self, params, *, layers=(), **kwargs):
         super().__init__(params, **kwargs)
         self.layers = list(layers)
-        for group in self.param_groups:
-            group.setdefault("base_lr", group["lr"])
-            group.setdefault("warmup_total", 0)
-            group.setdefault("warmup_done", 0)
+
+    def add_param_group(self, param_group: dict) -> None:
+        super().add_param_group(param_group)
+        _warmup_defaults(self.param_groups[-1])
 
     def step(self, closure=None):
         for group in self.param_groups:
@@ -54,12 +54,20 @@ class _Bookkeeping:
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
+        for group in self.param_groups:  # a checkpoint of a plain optimizer lacks them
+            _warmup_defaults(group)
         if self._int_step:
             # torch's loader turns step counters into tensors; geoopt counts with Python
             # ints, and a float32 tensor step changes its bias correction's rounding
             for state in self.state.values():
                 if torch.is_tensor(state.get("step")):
                     state["step"] = int(state["step"].item())
+
+
+def _warmup_defaults(group: dict) -> None:
+    group.setdefault("base_lr", group["lr"])
+    group.setdefault("warmup_total", 0)
+    group.setdefault("warmup_done", 0)
 
 
 class RiemannianAdam(_Bookkeeping, geoopt.optim.RiemannianAdam):

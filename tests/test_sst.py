@@ -105,6 +105,20 @@ def test_dense_and_factored_paths_agree(enhanced):
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-11)
 
 
+def test_paths_agree_in_float32():
+    torch.manual_seed(2)
+    lin = nn.Linear(40, 6)
+    x = torch.randn(50, 40, requires_grad=True)
+    grads = []
+    for path in ("dense", "factored"):
+        sst = SSTLinear.from_linear(lin, 2, compute_path=path)
+        x.grad = None
+        sst(x).square().sum().backward()
+        grads.append([x.grad.clone()] + [p.grad for p in sst.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
 def test_no_grad_evaluation_and_no_bias():
     lin, sst = _layer(bias=False)
     x = torch.randn(5, 9, dtype=D)
