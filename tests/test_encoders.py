@@ -145,14 +145,15 @@ EXPECTED = {  # trainable parameter names of a converted nn.Linear
 @pytest.mark.skipif(not HAVE_CONVERT, reason="hypsst.convert / hypsst.optim (stream A) not present")
 @pytest.mark.parametrize("method", ["sst", "lora", "relora"])
 @pytest.mark.parametrize("name,man", [("hgcn", "poincare"), ("hgcn", "lorentz"), ("hybonet", None),
-                                      ("hnn", None), ("gcn", None), ("mlp", None)])
+                                      ("hnn", None), ("gcn", None), ("mlp", None),
+                                      ("shallow", "poincare")])
 def test_convert_keeps_outputs_and_trains_only_expected_params(graph, name, man, method):
     import hypsst
 
     torch.manual_seed(0)
     x, ei = graph
     for task in ("lp", "nc"):
-        enc = build_encoder(name, 7, dim=6, manifold=man, use_att=True, learn_c=True)
+        enc = build_encoder(name, 7, dim=6, manifold=man, use_att=True, learn_c=True, num_nodes=40)
         model = LPModel(enc) if task == "lp" else NCModel(enc, 3)
         model.eval()
         linear_names = {n for n, m in model.named_modules() if isinstance(m, nn.Linear)}
