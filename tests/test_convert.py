@@ -85,3 +85,15 @@ def test_errors():
             hypsst.convert(_model(), "sst", rank)
     with pytest.raises(ValueError, match="unknown option.*alpha.*for method 'sst'"):
         hypsst.convert(_model(), "sst", 2, alpha=1.0)
+
+
+def test_internal_imports_leave_public_functions_callable():
+    # importing a submodule named like a public function rebinds that package attribute
+    # to the module; no hypsst module may import hypsst.convert / hypsst.merge itself
+    import subprocess
+    import sys
+    code = ("import hypsst.sst, hypsst.lora, hypsst.optim, hypsst.memory, hypsst.lowrank, "
+            "hypsst._layers, hypsst._spectral, hypsst; import torch; "
+            "assert callable(hypsst.merge) and callable(hypsst.convert); "
+            "hypsst.merge(hypsst.convert(torch.nn.Linear(3, 3), 'sst', 1))")
+    subprocess.run([sys.executable, "-c", code], check=True)

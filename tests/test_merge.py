@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 import hypsst
-from hypsst import merge  # noqa: F401  (binds hypsst.merge to the function first)
-from hypsst.merge import LowRankLinear
+from hypsst.lowrank import LowRankLinear
 
 
 def _trained(method):
