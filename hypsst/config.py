@@ -118,7 +118,7 @@ class TrainConfig:
     lr: float = _opt(0.01, "learning rate")
     weight_decay: float = _opt(0.0, "weight decay")
     grad_clip: float | None = _opt(None, "clip the gradient norm to this value")
-    epochs: int = _opt(300, "maximum number of epochs (full-batch: one step each)")
+    epochs: int = _opt(1000, "maximum number of epochs (full-batch: one step each)")
     patience: int = _opt(100, "stop after this many epochs without a better validation "
                          "metric")
     min_epochs: int = _opt(100, "never stop early before this many epochs")
