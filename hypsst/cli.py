@@ -134,6 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def options_markdown() -> str:
+    """The ``hypsst train`` options as a markdown table (for the README), from the parser."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    lines = ["| option | default | meaning |", "|---|---|---|"]
+    for action in sub.choices["train"]._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        text, default = action.help, "–"
+        if text.endswith(")") and " (default: " in text:
+            text, default = text[:-1].rsplit(" (default: ", 1)
+        elif "; default: " in text:
+            text, default = text.rsplit("; default: ", 1)
+        if action.nargs == 0:  # a flag
+            names = ", ".join(f"`{o}`" for o in action.option_strings)
+        else:
+            names = f"`{action.option_strings[0]} {action.metavar or action.dest.upper()}`"
+        cells = (cell.replace("|", "\\|") for cell in (names, default, text))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def config_from_args(args: argparse.Namespace, base: dict | None = None) -> TrainConfig:
     """``base`` (a resumed run's saved options), then the preset, then explicit options."""
     values: dict[str, Any] = dict(base or {})

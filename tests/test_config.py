@@ -108,3 +108,13 @@ def test_cli_bad_usage_exits_2_with_one_line(argv, words, capsys):
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     for word in words:
         assert word in err
+
+
+def test_readme_options_table_matches_the_parser():
+    from pathlib import Path
+
+    from hypsst.cli import options_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "sections" / "cli.md"
+    assert options_markdown() in doc.read_text(), \
+        "regenerate the table in docs/sections/cli.md from hypsst.cli.options_markdown()"
