@@ -48,7 +48,7 @@ def random_graph(nodes, edges, features, density, seed=0):
 
 
 def time_epochs(models, x, ei, pos, repeats):
-    """Median (fwd+bwd ms, fwd+bwd+step ms) per model; epochs of the models alternate so
+    """Median (fwd+bwd ms, fwd+bwd+step ms) per model; the models' epochs alternate so
     that load from other processes hits them alike."""
     opts = [hypsst.make_optimizer(m, lr=1e-3) for m in models]
     g = torch.Generator().manual_seed(1)
@@ -82,9 +82,8 @@ def main(argv=None) -> int:
     rows = []
     for gname in args.graphs:
         x, ei, und = random_graph(*GRAPHS[gname])
-        gcn_ms = None
+        models = []
         for name, man in ENCODERS:
-            models = []
             for method in ("full", "sst"):
                 torch.manual_seed(0)
                 model = LPModel(build_encoder(name, x.size(1), dim=16, manifold=man))
@@ -93,11 +92,11 @@ def main(argv=None) -> int:
                         warnings.simplefilter("ignore")
                         hypsst.convert(model, "sst", rank=2)
                 models.append(model)
-            cells = dict(zip(("full", "sst"), time_epochs(models, x, ei, und, args.repeats)))
-            if name == "gcn":
-                gcn_ms = cells["full"][0]
+        results = time_epochs(models, x, ei, und, args.repeats)
+        gcn_ms = results[0][0]
+        for k, (name, man) in enumerate(ENCODERS):
+            full, sst = results[2 * k], results[2 * k + 1]
             label = name if man is None else f"{name} ({man})"
-            full, sst = cells["full"], cells["sst"]
             rows.append(f"| {gname} | {label} | {full[0]:.1f} | {full[1]:.1f} | {sst[0]:.1f} | "
                         f"{sst[1]:.1f} | {full[0] / gcn_ms:.2f} | {100 * (sst[0] / full[0] - 1):+.0f}% |")
             print(rows[-1], flush=True)
@@ -108,14 +107,14 @@ Command: `python benchmarks/models_speed.py --repeats {args.repeats} --threads {
 Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; torch {torch.__version__}; {platform.processor() or platform.machine()},
 {os.cpu_count()} CPUs, {args.threads} torch thread(s); load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}
 (**the CPU was shared with other work while this ran**, so absolute times are noisy;
-ratios within a row were measured back to back).
+within a graph, epochs of all models alternate, so the ratios compare like with like).
 
 Graphs are uniform random (same size as the real ones): Cora-sized 2708 nodes, 5278
 undirected edges (10556 directed), 1433 sparse features; PubMed-sized 19717 nodes, 44324
 undirected edges (88648 directed), 500 features. Dimension 16, 2 layers. One epoch =
 link-prediction forward on all edges plus as many random negatives, and backward
 (`+step` adds `hypsst.make_optimizer`'s step, i.e. RiemannianAdam plus SST bookkeeping).
-Median of {args.repeats} epochs after 2 warm-up epochs; full and SST epochs alternate.
+Median of {args.repeats} epochs after 2 warm-up epochs.
 
 | graph | encoder | full fwd+bwd ms | full +step ms | SST r=2 fwd+bwd ms | SST +step ms | full ÷ GCN | SST vs full (fwd+bwd) |
 |---|---|---|---|---|---|---|---|

@@ -17,7 +17,7 @@ float32-stable forms of logmap0 and the distance:
   ⟨x-y, x-y⟩_L = 4/c · sinh²(sqrt(c) d / 2). The arcosh(-c⟨x, y⟩) form cancels
   catastrophically for nearby points in float32; this one does not. ‖x-y‖²_L is clamped
   at ≥ 1e-15 (it is ≥ 0 in exact arithmetic; rounding can make it slightly negative).
-- ``expmap0``/``expmap``: the tangent norm is clamped to ``max_radius(dtype)/sqrt(c)``
+- ``expmap0``/``expmap``/``from_tangent0``: the tangent norm is clamped to ``max_radius(dtype)/sqrt(c)``
   before cosh/sinh (15 in float32, as HGCN's cosh/sinh clamp; 40 in float64), because
   cosh overflows float32 near 89 and the hyperboloid constraint is already lost to
   rounding well before: at radius 15, x₀² ≈ 2.7e12.
