@@ -375,6 +375,7 @@ def write_history(path: Path, history: list[dict]) -> None:
     columns: list[str] = []
     for row in history:
         columns += [k for k in row if k not in columns]
+    columns.sort(key=lambda k: k == "epoch_ms")  # epoch, train_loss, val_*, epoch_ms
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns or ["epoch"], lineterminator="\n")
     writer.writeheader()
