@@ -261,9 +261,10 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 
 def gap_closed(sst: dict, full: dict | None, low: dict | None) -> float | None:
-    """(SST − low-rank) / (full − low-rank) on the mean test metric; None if undefined."""
+    """(SST − low-rank) / (full − low-rank) on the mean test metric (in %); None where
+    undefined (a missing cell, or full and low-rank equal to rounding)."""
     if not full or not low or full["mean"] is None or low["mean"] is None \
-            or full["mean"] == low["mean"]:
+            or abs(full["mean"] - low["mean"]) < 1e-9:
         return None
     return (sst["mean"] - low["mean"]) / (full["mean"] - low["mean"])
 

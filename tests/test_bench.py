@@ -134,3 +134,9 @@ def test_summary_mean_std_published_and_gap_closed():
     md = bench.markdown("t", rows)
     assert "| 91.0 ± 1.4 | 90.8 |" in md and "| 64% | 43% |" in md
     assert "loss is nan at epoch 3" in md
+
+
+def test_gap_closed_is_undefined_when_full_equals_low_rank():
+    full, low = {"mean": 0.1 + 0.2}, {"mean": 0.3}  # equal up to rounding
+    assert bench.gap_closed({"mean": 0.5}, full, low) is None
+    assert bench.gap_closed({"mean": 0.5}, None, low) is None
