@@ -150,6 +150,8 @@ def _run_cell(config: dict, out: str, threads: int | None) -> dict:
         return {"status": "diverged", "error": str(exc)}
     except HypsstError as exc:
         return {"status": "error", "error": str(exc)}
+    except Exception as exc:  # a bug in one cell must not abort a grid of hundreds
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _row(cell: Cell, result: dict) -> dict:

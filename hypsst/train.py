@@ -331,9 +331,10 @@ class _Run:
                 row["epoch_ms"] = elapsed * 1e3
                 self.history.append(row)
                 val = row.get(f"val_{main}")
-                bar.update(1)
                 bar.set_postfix_str(f"loss {loss:.4f}" + ("" if val is None else
-                                                         f" val {main} {val:.4f}"))
+                                                         f" val {main} {val:.4f}"),
+                                    refresh=False)
+                bar.update(1)
                 if not self.progress and self.epoch % every == 0:
                     best = self.best["val"][main] if self.best else float("nan")
                     log.info("epoch %d/%d  loss %.4f  best val %s %.4f", self.epoch,
