@@ -57,7 +57,7 @@ _GRID_KEYS = ("tasks", "datasets", "models", "methods", "ranks", "seeds")
 _TOP_KEYS = ("name", "use_presets", "grid", "defaults", "options", "dataset", "model")
 METRIC_COLUMNS = ("status", "epochs_run", "best_epoch", "trainable_params",
                   "optimizer_state_bytes", "param_bytes", "train_time_s", "epoch_time_ms")
-CELL_COLUMNS = ("cell", "task", "dataset", "model", "method", "rank", "seed")
+CELL_COLUMNS = ("cell", "task", "dataset", "features", "model", "method", "rank", "seed")
 
 
 @dataclass
@@ -68,7 +68,8 @@ class Cell:
     @property
     def key(self) -> dict[str, Any]:
         c = self.config
-        return {"cell": self.name, "task": c.task, "dataset": c.dataset, "model": c.model,
+        return {"cell": self.name, "task": c.task, "dataset": c.dataset,
+                "features": c.features, "model": c.model,
                 "method": c.method, "rank": "" if c.method == "full" else c.rank,
                 "seed": c.seed}
 
@@ -226,7 +227,10 @@ def summarize(rows: list[dict]) -> list[dict]:
     """One entry per (task, dataset, model, method, rank) over its finished seeds."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        key = (row["task"], row["dataset"], row["model"], row["method"], row["rank"])
+        features = row.get("features", "auto")
+        dataset = row["dataset"] if features in ("auto", "", None) else \
+            f"{row['dataset']} ({Path(features).name} features)"
+        key = (row["task"], dataset, row["model"], row["method"], row["rank"])
         groups.setdefault(key, []).append(row)
     summary = []
     for (task, dataset, model, method, rank), members in groups.items():
@@ -247,7 +251,7 @@ def summarize(rows: list[dict]) -> list[dict]:
         summary.append(entry)
     by_key = {(e["task"], e["dataset"], e["model"], e["method"], e["rank"]): e for e in summary}
     for e in summary:
-        e["published"] = presets.published(e["model"], e["task"], e["dataset"]) \
+        e["published"] = presets.published(e["model"], e["task"], e["dataset"].split()[0]) \
             if e["method"] == "full" else None
         e["gap_lora"] = e["gap_best"] = None
         if e["method"] != "sst" or e["mean"] is None:
@@ -275,6 +279,39 @@ def _fmt(value, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
+def _wide_tables(summary: list[dict]) -> list[str]:
+    """Per task, the paper-style view: one row per model/method/rank, one column per
+    dataset; a *published* row per model and a *gap closed* row per SST rank."""
+    lines = []
+    for task in dict.fromkeys(e["task"] for e in summary):
+        entries = [e for e in summary if e["task"] == task]
+        datasets = list(dict.fromkeys(e["dataset"] for e in entries))
+        cell = {(e["model"], e["method"], e["rank"], e["dataset"]): e for e in entries}
+        lines += ["", f"## {task}: test % by dataset", "",
+                  "| model | method | rank | " + " | ".join(datasets) + " |",
+                  "|" + "---|" * (3 + len(datasets))]
+        for model in dict.fromkeys(e["model"] for e in entries):
+            published = [presets.published(model, task, d.split()[0]) for d in datasets]
+            if any(p is not None for p in published):
+                lines.append(f"| {model} | published | – | "
+                             + " | ".join(_fmt(p, ".1f") for p in published) + " |")
+            keys = dict.fromkeys((e["method"], e["rank"]) for e in entries if e["model"] == model)
+            for method, rank in keys:
+                values = []
+                for d in datasets:
+                    e = cell.get((model, method, rank, d))
+                    values.append("–" if e is None or e["mean"] is None
+                                  else f"{e['mean']:.1f} ± {e['std']:.1f}")
+                shown = rank if rank != "" else "–"
+                lines.append(f"| {model} | {method} | {shown} | " + " | ".join(values) + " |")
+                if method == "sst":
+                    gaps = [cell.get((model, method, rank, d), {}).get("gap_lora") for d in datasets]
+                    lines.append(f"| {model} | sst gap closed vs LoRA | {shown} | "
+                                 + " | ".join("–" if g is None else f"{100 * g:.0f}%"
+                                              for g in gaps) + " |")
+    return lines
+
+
 def markdown(name: str, rows: list[dict]) -> str:
     lines = [f"# Benchmark `{name}`", "",
              "Test metric in % (lp: ROC-AUC, nc: F1 — binary on Disease, micro otherwise), "
@@ -296,6 +333,7 @@ def markdown(name: str, rows: list[dict]) -> str:
             f"{'' if e['gap_best'] is None else '%'} | "
             f"{_fmt(e['trainable_params'], 'd')} | {_fmt(e['optimizer_state_bytes'], 'd')} | "
             f"{_fmt(e['epoch_time_ms'], '.1f')} | {e['done']}/{e['runs']} |")
+    lines += _wide_tables(summarize(rows))
     failed = [r for r in rows if r["status"] != "done"]
     if failed:
         lines += ["", "Runs that did not finish:", ""]

@@ -134,6 +134,12 @@ def test_summary_mean_std_published_and_gap_closed():
     md = bench.markdown("t", rows)
     assert "| 91.0 ± 1.4 | 90.8 |" in md and "| 64% | 43% |" in md
     assert "loss is nan at epoch 3" in md
+    assert "| hgcn | published | – | 90.8 |" in md
+    assert "| hgcn | sst gap closed vs LoRA | 1 | 64% |" in md
+    marked = bench.summarize([dict(row("full", "", 0, 0.7, "disease_nc"), task="nc",
+                                   test_f1=0.7, features="identity")])
+    assert marked[0]["dataset"] == "disease_nc (identity features)"
+    assert marked[0]["published"] == 74.5
 
 
 def test_gap_closed_is_undefined_when_full_equals_low_rank():
