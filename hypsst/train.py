@@ -218,10 +218,7 @@ def _metrics(s: Setup, z: torch.Tensor, part: str) -> dict[str, float]:
 def _embed(s: Setup) -> torch.Tensor:
     s.model.eval()
     with torch.no_grad():
-        z = s.model(s.x, s.edge_index)
-    if not torch.isfinite(z).all():
-        raise TrainingDiverged("the embeddings contain NaN/Inf")
-    return z
+        return s.model(s.x, s.edge_index)
 
 
 # ----------------------------------------------------------------------- the run
@@ -292,6 +289,10 @@ class _Run:
     def evaluate(self) -> dict[str, float]:
         s = self.s
         z = _embed(s)
+        if not torch.isfinite(z).all():
+            raise TrainingDiverged(
+                f"the embeddings contain NaN/Inf at epoch {self.epoch}; last good checkpoint "
+                f"kept: {self.out / 'checkpoint.pt'} (epoch {self._saved_epoch})")
         val = _metrics(s, z, "val")
         if s.model.has_improved(self.best["val"] if self.best else None, val):
             self.best = {"epoch": self.epoch, "val": val, "test": _metrics(s, z, "test")}
