@@ -211,6 +211,8 @@ def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jo
     rows = [_row(c, results[c.name]) for c in cells]
     write_csv(out / "results.csv", rows)
     atomic_write_text(out / "results.md", markdown(name, rows))
+    if progress:
+        print(f"results in {out / 'results.md'} and {out / 'results.csv'}")
     return rows
 
 

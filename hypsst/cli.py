@@ -178,6 +178,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("hypsst")
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
@@ -188,6 +189,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         metrics = train.run(config, out=out, resume=args.resume, progress=not args.quiet)
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     print(train.summary_line(metrics))
     print(f"outputs in {out}")
     return 0
