@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import logging
-import math
 import random
 import statistics
 import time
@@ -427,8 +427,6 @@ def _run(config: TrainConfig, out: Path, resume: bool, progress: bool) -> dict:
         ckpt = load_checkpoint(out / "checkpoint.pt")
         _check_same_run(config, ckpt["config"], out / "checkpoint.pt")
         if ckpt["finished"] and (out / "metrics.json").exists():
-            import json
-
             log.info("run in %s already finished", out)
             return json.loads((out / "metrics.json").read_text())
     s = setup(config)

@@ -1,6 +1,5 @@
 """`hypsst bench`: grid parsing, results.csv/.md, resuming a half-finished grid, gap closed."""
 import csv
-import json
 from pathlib import Path
 
 import pytest
