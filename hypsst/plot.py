@@ -68,21 +68,22 @@ def _history(run: Path) -> list[dict]:
 def plot_curves(runs: list[Path], path: Path) -> Path:
     fig = _figure(10, 3.6)
     loss_ax, val_ax = fig.subplots(1, 2)
-    for run, label in zip(runs, _labels(runs)):
-        rows = _history(run)
+    histories = [_history(run) for run in runs]
+    # the main validation metric of each run (lp: roc_auc, nc: f1)
+    keys = [next((k for k in ("val_roc_auc", "val_f1") if rows and k in rows[0]), None)
+            for rows in histories]
+    mixed = len(set(keys)) > 1
+    for rows, key, label in zip(histories, keys, _labels(runs)):
         if not rows:
             continue
         loss_ax.plot([int(r["epoch"]) for r in rows], [float(r["train_loss"]) for r in rows],
                      label=label, lw=1)
-        val_key = next((k for k in rows[0] if k.startswith("val_") and k in
-                        ("val_roc_auc", "val_f1")), None)
-        points = [(int(r["epoch"]), float(r[val_key])) for r in rows
-                  if val_key and r.get(val_key) not in (None, "")]
+        points = [(int(r["epoch"]), float(r[key])) for r in rows if key and r.get(key)]
         if points:
-            val_ax.plot(*zip(*points), label=label, lw=1)
-            val_ax.set_ylabel(val_key.replace("_", " ", 1))
+            val_ax.plot(*zip(*points), label=f"{label} [{key[4:]}]" if mixed else label, lw=1)
+    shown = "main metric" if mixed or keys[0] is None else keys[0][4:]
     loss_ax.set(xlabel="epoch", ylabel="train loss", title="training loss")
-    val_ax.set(xlabel="epoch", title="validation")
+    val_ax.set(xlabel="epoch", ylabel=f"validation {shown}", title="validation")
     val_ax.legend(fontsize=7)
     return _save(fig, path)
 
