@@ -13,10 +13,10 @@ _PUBLIC = {
     "SSTLinear": "hypsst.sst",
     "LoRALinear": "hypsst.lora",
     "ReLoRALinear": "hypsst.lora",
-    "convert": "hypsst.convert",
+    "convert": "hypsst.conversion",
     "make_optimizer": "hypsst.optim",
     "memory_report": "hypsst.memory",
-    "merge": "hypsst.merge",
+    "merge": "hypsst.merging",
     "HypsstError": "hypsst.errors",
 }
 _SUBPACKAGES = ("manifolds", "models", "datasets")

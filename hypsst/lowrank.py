@@ -1,8 +1,4 @@
-"""A linear map stored as two thin factors, the output of ``hypsst.merge(keep < 1)``.
-
-(Kept out of ``hypsst/merge.py`` so that importing it never touches the ``hypsst.merge``
-name, which is the public function.)
-"""
+"""A linear map stored as two thin factors, the output of ``hypsst.merge(keep < 1)``."""
 from __future__ import annotations
 
 import torch

@@ -1,6 +1,5 @@
 """Encoders: shapes, manifolds, options, errors, 500-step training on a tree graph, and
 conversion to SST / LoRA / ReLoRA* keeping outputs and trainable sets as expected."""
-import importlib.util
 import os
 import sys
 import warnings
@@ -134,7 +133,6 @@ def test_500_steps_float32_on_a_tree_reach_auc(name, man, loss):
     assert model.metrics(z, test_pos, test_neg)["roc_auc"] >= 0.90
 
 
-HAVE_CONVERT = all(importlib.util.find_spec(m) for m in ("hypsst.convert", "hypsst.optim"))
 EXPECTED = {  # trainable parameter names of a converted nn.Linear
     "sst": {"sigma", "U_active", "Vh_active", "bias"},
     "lora": {"lora_A", "lora_B", "bias"},
@@ -142,7 +140,6 @@ EXPECTED = {  # trainable parameter names of a converted nn.Linear
 }
 
 
-@pytest.mark.skipif(not HAVE_CONVERT, reason="hypsst.convert / hypsst.optim (stream A) not present")
 @pytest.mark.parametrize("method", ["sst", "lora", "relora"])
 @pytest.mark.parametrize("name,man", [("hgcn", "poincare"), ("hgcn", "lorentz"), ("hybonet", None),
                                       ("hnn", None), ("gcn", None), ("mlp", None),
