@@ -86,8 +86,10 @@ def find_config(name: str | os.PathLike) -> Path:
                       f"benchmarks/configs/)")
 
 
-def load_grid(path: str | os.PathLike) -> tuple[str, list[Cell]]:
-    """Parse and validate a grid file; every cell's options are checked before any run."""
+def load_grid(path: str | os.PathLike, seeds: list[int] | None = None) -> tuple[str, list[Cell]]:
+    """Parse and validate a grid file; every cell's options are checked before any run.
+
+    ``seeds`` replaces the file's seed list (a partial run of a committed grid)."""
     path = find_config(path)
     try:
         spec = tomllib.loads(path.read_text())
@@ -104,6 +106,10 @@ def load_grid(path: str | os.PathLike) -> tuple[str, list[Cell]]:
         raise HypsstError(f"{path}: [grid] needs non-empty lists {', '.join(_GRID_KEYS)}"
                           + (f" (missing {', '.join(missing)})" if missing else "")
                           + (f" (unknown {', '.join(extra)})" if extra else ""))
+    if seeds is not None:
+        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            raise HypsstError(f"seeds must be a non-empty list of integers; got {seeds!r}")
+        grid = {**grid, "seeds": list(seeds)}
     cells, seen = [], set()
     for task, dataset, model, method, rank, seed in itertools.product(
             *(grid[k] for k in _GRID_KEYS)):
@@ -178,9 +184,10 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jobs: int = 1,
-             progress: bool = True) -> list[dict]:
-    """Run every cell of a grid file (``jobs`` in parallel); write results.csv/.md."""
-    name, cells = load_grid(config)
+             progress: bool = True, seeds: list[int] | None = None) -> list[dict]:
+    """Run every cell of a grid file (``jobs`` in parallel); write results.csv/.md.
+    ``seeds`` overrides the file's seeds (see :func:`load_grid`)."""
+    name, cells = load_grid(config, seeds)
     if not isinstance(jobs, int) or jobs < 1:
         raise HypsstError(f"--jobs must be an integer >= 1; got {jobs!r}")
     out = Path(out) if out is not None else Path("benchmarks/results") / name

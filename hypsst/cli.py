@@ -52,6 +52,13 @@ def _key_value(text: str) -> tuple[str, Any]:
     return key.strip(), _parse_value(value)
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}")
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     groups: dict[str, argparse._ArgumentGroup] = {}
     for f in TrainConfig.option_fields():
@@ -114,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--jobs", type=int, default=1, help="runs in parallel processes "
                        "(default: 1)")
     bench.add_argument("--quiet", action="store_true", help="one line per finished run only")
+    bench.add_argument("--seeds", type=_int_list, metavar="S,S,...", help="run only these "
+                       "seeds instead of the file's (e.g. 0,1); finished cells are kept")
     bench.set_defaults(handler=_cmd_bench)
 
     plot = sub.add_parser("plot", help="training curves, singular-value spectra, "
@@ -198,7 +207,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
-    bench.run_grid(args.config, out=args.out, jobs=args.jobs, progress=not args.quiet)
+    bench.run_grid(args.config, out=args.out, jobs=args.jobs, progress=not args.quiet,
+                   seeds=args.seeds)
     return 0
 
 

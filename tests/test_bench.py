@@ -43,6 +43,16 @@ def test_grid_cells_and_precedence(tmp_path):
     assert all(c.config.dropout == 0.1 and c.config.epochs == 4 for c in cells)
 
 
+def test_seeds_override_replaces_the_files_seeds(tmp_path):
+    _, cells = bench.load_grid(_grid(tmp_path), seeds=[3, 4])
+    assert [c.name for c in cells] == [f"lp-synthetic-disease-hgcn-{m}-s{s}"
+                                       for m in ("full", "sst-r1", "sst-r2") for s in (3, 4)]
+    assert [c.config.seed for c in cells] == [3, 4] * 3
+    with pytest.raises(HypsstError, match="seeds must be"):
+        bench.load_grid(_grid(tmp_path), seeds=[])
+    assert main(["bench", str(_grid(tmp_path)), "--seeds", "0,x"]) == 2
+
+
 def test_committed_grids_validate():
     for path in sorted(CONFIGS.glob("*.toml")):
         _, cells = bench.load_grid(path)

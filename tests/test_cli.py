@@ -125,7 +125,9 @@ def test_resume_after_a_kill_ends_with_the_metrics_of_an_uninterrupted_run(tmp_p
             "--dropout", "0.2", "--seed", "3", "--quiet"]
     assert main(["train", "--out", str(tmp_path / "whole"), *argv]) == 0
     killed = tmp_path / "killed"
-    env = {**os.environ, "KILL_AT": "9"}
+    # the subprocess uses the suite's one intra-op thread (tests/conftest.py): a different
+    # thread count changes float reduction order, so the last bits would differ
+    env = {**os.environ, "KILL_AT": "9", "OMP_NUM_THREADS": str(torch.get_num_threads())}
     proc = subprocess.run([sys.executable, "-c", _KILL_AT_EPOCH, "train", "--out", str(killed),
                            *argv, "--checkpoint-seconds", "1e-9"], env=env,
                           capture_output=True, text=True)

@@ -24,14 +24,6 @@ CASES = [  # (name, manifold, expected manifold class, extra output column)
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def graph():
     ei, und = tree_graph(40, seed=3)

@@ -15,14 +15,6 @@ from hypsst.models import (AdjacencyCache, HGCNConv, HypAct, HypAgg, HypLinear, 
 DTYPES = [torch.float32, torch.float64]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def small_graph():
     # 6 nodes: a path 0-1-2-3 plus 1-4, an isolated node 5, and a duplicated edge
     und = torch.tensor([[0, 1, 2, 1, 1], [1, 2, 3, 4, 2]])

@@ -25,14 +25,6 @@ def on_hyperboloid(m, x, dtype):
     return m.check_point_on_manifold(x, atol=QTOL[dtype] * float(x[..., 0].max()) ** 2, rtol=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only add contention on a shared CPU
-    yield
-    torch.set_num_threads(old)
-
-
 def _gen(seed=0):
     return torch.Generator().manual_seed(seed)
 

@@ -41,14 +41,7 @@ def _final_loss(method, steps=300):
 
 @pytest.fixture(scope="module")
 def losses():
-    # tiny matmuls: one thread avoids OpenMP spin-waiting on a shared 2-core machine
-    # (measured 11 s vs 78 s for this module under load); the losses do not depend on it
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return {m: _final_loss(m) for m in THRESHOLDS}
-    finally:
-        torch.set_num_threads(threads)
+    return {m: _final_loss(m) for m in THRESHOLDS}
 
 
 @pytest.mark.parametrize("method", list(THRESHOLDS))
