@@ -431,8 +431,9 @@ def _run(config: TrainConfig, out: Path, resume: bool, progress: bool) -> dict:
             return json.loads((out / "metrics.json").read_text())
     s = setup(config)
     r = _Run(s, out, progress)
-    log.info("%s: %d nodes, %d edges, %s + %s (rank %s) -> %s", s.graph.name, s.graph.num_nodes,
-             s.graph.num_edges, config.model, config.method, config.rank, out)
+    method = config.method if config.method == "full" else f"{config.method} (rank {config.rank})"
+    log.info("%s: %d nodes, %d edges, %s + %s -> %s", s.graph.name, s.graph.num_nodes,
+             s.graph.num_edges, config.model, method, out)
     if ckpt is not None:
         r.restore(ckpt)
         log.info("resuming from epoch %d", r.epoch)
