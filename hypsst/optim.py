@@ -98,7 +98,8 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0, *,
       non-Euclidean ``geoopt.ManifoldParameter``s, whose updates must stay on their
       manifold), "rsgd" (geoopt RiemannianSGD; pass e.g. ``momentum=0.9``).
     * Param groups: ``weight_decay`` on weights (incl. SST's active vectors and LoRA's A,
-      B); none on biases, SST singular values, ``ManifoldParameter``s and parameters
+      B); none on biases, scales (HyboNet's ``log_scale``, ``att_scale``, ``att_bias``),
+      SST singular values, ``ManifoldParameter``s and parameters
       of geoopt manifolds (e.g. a learnable curvature). Empty groups are left out.
     * ``kwargs`` go to the optimizer class (betas, eps, momentum, stabilize, ...).
     """
@@ -123,6 +124,14 @@ def _is_manifold_param(p) -> bool:
     return isinstance(p, (geoopt.ManifoldParameter, geoopt.ManifoldTensor))
 
 
+def _no_decay_name(leaf: str) -> bool:
+    """Biases and scales: HyboNet's optimizer exempts every parameter whose name contains
+    'bias' or 'scale' — LorentzLinear's log time-scale (init log 10) and the Lorentz
+    attention's scale and bias. Decaying log_scale pulls the time cap exp(s) from 10
+    towards 1, i.e. bounds how far from the origin a layer can map its points."""
+    return leaf == "bias" or leaf.endswith("_bias") or leaf.endswith("scale")
+
+
 def _split_params(model: nn.Module):
     exempt = set()
     for module in model.modules():
@@ -134,7 +143,7 @@ def _split_params(model: nn.Module):
     for name, p in model.named_parameters():  # shared parameters are listed once
         if not p.requires_grad:
             continue
-        if name.rsplit(".", 1)[-1] == "bias" or _is_manifold_param(p) or id(p) in exempt:
+        if _no_decay_name(name.rsplit(".", 1)[-1]) or _is_manifold_param(p) or id(p) in exempt:
             no_decay.append(p)
         else:
             decay.append(p)

@@ -48,6 +48,24 @@ def test_param_groups_exempt_bias_sigma_and_manifold_params():
         hypsst.make_optimizer(model, 0.01, optimizer="sgd")
 
 
+def test_lorentz_scales_and_attention_bias_are_not_decayed():
+    # HyboNet exempts every parameter named *bias* or *scale* from weight decay; decaying
+    # LorentzLinear's log_scale (log 10) shrinks its time cap exp(s) towards 1.
+    from hypsst.manifolds import Lorentz
+    from hypsst.models import LorentzConv
+
+    torch.manual_seed(0)
+    conv = LorentzConv(4, 3, Lorentz(), use_att=True)
+    decay, no_decay = hypsst.make_optimizer(conv, 0.01, weight_decay=1e-3).param_groups
+    names = {id(p): n for n, p in conv.named_parameters()}
+    assert sorted(names[id(p)] for p in decay["params"]) == [
+        "agg.key.linear.weight", "agg.query.linear.weight", "lin.linear.weight"]
+    assert sorted(names[id(p)] for p in no_decay["params"]) == [
+        "agg.att_bias", "agg.att_scale", "agg.key.linear.bias", "agg.key.log_scale",
+        "agg.query.linear.bias", "agg.query.log_scale", "lin.linear.bias", "lin.log_scale"]
+    assert no_decay["weight_decay"] == 0.0 and decay["weight_decay"] == 1e-3
+
+
 def test_warmup_after_resample_and_state_reset():
     model = _model("sst", steps_per_iteration=3, warmup_steps=4, iterations_per_round=2)
     opt = hypsst.make_optimizer(model, 0.1)
