@@ -70,8 +70,43 @@ def _warmup_defaults(group: dict) -> None:
     group.setdefault("warmup_done", 0)
 
 
-class RiemannianAdam(_Bookkeeping, geoopt.optim.RiemannianAdam):
-    """geoopt's RiemannianAdam + SST / ReLoRA* bookkeeping (see module docstring)."""
+class _HyboNetRiemannianAdam(geoopt.optim.RiemannianAdam):
+    """geoopt's RiemannianAdam with HyboNet's weight decay: decoupled on Euclidean
+    parameters, p <- p - lr·(adam_direction + wd·p), and the L2 term added to the gradient
+    (geoopt's rule) only on manifold parameters.
+
+    geoopt adds wd·p to every gradient before Adam's normalisation, which makes the decay
+    of weights with small loss gradients (most of HyboNet's input weights on sparse
+    bag-of-words features) a step of about lr per step instead of lr·wd·|p|: on LP cora
+    (preset wd 1e-3, hgcn split, seed 1234) test ROC-AUC 0.911 coupled vs 0.951 decoupled.
+    Euclidean retraction is p + u, so shrinking p before geoopt's step is exactly that update.
+    """
+
+    def step(self, closure=None):
+        saved = [group["weight_decay"] for group in self.param_groups]
+        with torch.no_grad():
+            for group in self.param_groups:
+                wd = group["weight_decay"]
+                if not wd:
+                    continue
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if _is_manifold_param(p):
+                        p.grad.add_(p, alpha=wd)
+                    else:
+                        p.mul_(1.0 - group["lr"] * wd)
+                group["weight_decay"] = 0.0
+        try:
+            return super().step(closure)
+        finally:
+            for group, wd in zip(self.param_groups, saved):
+                group["weight_decay"] = wd
+
+
+class RiemannianAdam(_Bookkeeping, _HyboNetRiemannianAdam):
+    """geoopt's RiemannianAdam with HyboNet's decoupled weight decay on Euclidean
+    parameters + SST / ReLoRA* bookkeeping (see module docstring)."""
 
     _int_step = True
 
@@ -94,7 +129,8 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0, *,
     """Optimizer over ``model``'s trainable parameters with the method's bookkeeping.
 
     * ``optimizer``: "radam" (geoopt RiemannianAdam: manifold and Euclidean parameters in
-      one optimizer; the safe default), "adam" (torch.optim.Adam; refuses models with
+      one optimizer; the safe default; weight decay as HyboNet's own RiemannianAdam:
+      decoupled, p -= lr·wd·p, on Euclidean parameters, L2 on manifold ones), "adam" (torch.optim.Adam; refuses models with
       non-Euclidean ``geoopt.ManifoldParameter``s, whose updates must stay on their
       manifold), "rsgd" (geoopt RiemannianSGD; pass e.g. ``momentum=0.9``).
     * Param groups: ``weight_decay`` on weights (incl. SST's active vectors and LoRA's A,

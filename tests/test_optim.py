@@ -66,6 +66,39 @@ def test_lorentz_scales_and_attention_bias_are_not_decayed():
     assert no_decay["weight_decay"] == 0.0 and decay["weight_decay"] == 1e-3
 
 
+def test_radam_weight_decay_is_decoupled_on_euclidean_params_as_hybonet():
+    # HyboNet's RiemannianAdam: p <- p - lr·(adam_dir + wd·p) for Euclidean parameters;
+    # geoopt's coupled L2 made cora LP's input weights decay by ~lr per step (test ROC-AUC
+    # 0.911 vs 0.951). A zero loss gradient must leave only the lr·wd shrink.
+    model = nn.Linear(3, 2)
+    model.ball = geoopt.Lorentz()
+    model.emb = geoopt.ManifoldParameter(model.ball.expmap0(
+        torch.tensor([[0.0, 0.3, -0.2]])), manifold=model.ball)
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    opt = hypsst.make_optimizer(model, 0.1, weight_decay=0.01)
+    opt.param_groups[1]["weight_decay"] = 0.01  # the manifold point too: L2 on its gradient
+    w_dir = torch.tensor([[1.0, -1.0, 0.5], [0.0, 0.0, 0.0]])
+    (model.weight * 0).sum().backward()
+    model.bias.grad = None
+    model.emb.grad = torch.zeros_like(model.emb)
+    emb0 = model.emb.detach().clone()
+    opt.step()
+    assert torch.allclose(model.weight, torch.full((2, 3), 2.0 * (1 - 0.1 * 0.01)))
+    assert not torch.allclose(model.emb, emb0)  # the coupled L2 gradient moved it
+    assert model.ball.check_point_on_manifold(model.emb)
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.01, 0.01]
+    # With a gradient g, Adam's first step is lr·sign(g) (bias-corrected), plus the shrink.
+    opt = hypsst.make_optimizer(nn.Linear(3, 2), 0.1, weight_decay=0.01)
+    lin = opt.param_groups[0]["params"][0]
+    with torch.no_grad():
+        lin.fill_(2.0)
+    lin.grad = w_dir.clone()
+    opt.step()
+    expected = 2.0 * (1 - 0.1 * 0.01) - 0.1 * torch.sign(w_dir)
+    assert torch.allclose(lin, expected, atol=1e-6)
+
+
 def test_warmup_after_resample_and_state_reset():
     model = _model("sst", steps_per_iteration=3, warmup_steps=4, iterations_per_round=2)
     opt = hypsst.make_optimizer(model, 0.1)
