@@ -6,7 +6,8 @@ A training loop only calls ``z = model(x, edge_index)``, ``model.loss(z, …)``,
 Link prediction (``LPModel``): pairs are (2, P) LongTensors of node ids.
 - ``loss="bce"`` (HGCN): binary cross-entropy of the Fermi–Dirac probabilities of the
   positive pairs (label 1) plus that of the negative pairs (label 0), on logits.
-- ``loss="margin"`` (HyboNet): mean of relu(margin - s⁺ᵢ + s⁻ᵢ), score s = -(squared
+- ``loss="margin"`` (HyboNet): (relu(margin) + mean of relu(margin - s⁺ᵢ + s⁻ᵢ))/2 —
+  HyboNet's mean over the stacked [s⁺, s⁻] columns — with score s = -(squared
   distance) — on the hyperboloid HyboNet's squared Lorentzian distance -2/c - 2⟨x, y⟩_L,
   elsewhere d². Negatives pair with positives in order (cycled when counts differ).
 - metrics: ``roc_auc`` and ``ap`` of the Fermi–Dirac probabilities (scikit-learn); the
@@ -86,7 +87,12 @@ class LPModel(_TaskModel):
         if sn.numel() == 0 or sp.numel() == 0:
             raise HypsstError("the margin loss needs at least one positive and one negative pair")
         sn = sn[torch.arange(sp.numel(), device=sp.device) % sn.numel()]
-        return F.relu(self.margin - sp + sn).mean()
+        # HyboNet's MarginLoss: the mean of relu(margin - s⁺ + [s⁺, s⁻]) over both columns;
+        # the s⁺ column is the constant relu(margin) with no gradient, so the hinge's
+        # gradient is halved. That matters next to grad clipping (clip 0.5 here acts like 1.0
+        # on the plain hinge mean): disease_lp (hgcn split, seed 1234) test ROC-AUC 0.954
+        # with the plain mean vs 0.966 with this form.
+        return F.relu(self.margin - sp.unsqueeze(-1) + torch.stack([sp, sn], dim=-1)).mean()
 
     def _margin_sqdist(self, z: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
         if isinstance(self.manifold, Lorentz):

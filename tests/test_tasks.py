@@ -54,7 +54,9 @@ def test_lp_margin_loss_uses_lorentzian_distance_on_the_hyperboloid():
     sq = lambda a, b: -2 - 2 * lz.minkowski(z[a], z[b])  # HyboNet's squared Lorentz distance
     sp = torch.stack([-sq(0, 1), -sq(1, 2)])
     sn = -sq(0, 2)
-    expected = F.relu(0.5 - sp + sn).mean()
+    # HyboNet's MarginLoss averages over the stacked [pos, neg] columns: the pos column is
+    # the constant margin, so the hinge mean (and its gradient) is halved.
+    expected = 0.5 * (0.5 + F.relu(0.5 - sp + sn).mean())
     assert float(model.loss(z, pos, neg)) == pytest.approx(float(expected), rel=1e-5)
     with pytest.raises(HypsstError, match="unknown link-prediction loss"):
         LPModel(Fixed(lz, 2), loss="hinge")
