@@ -135,6 +135,18 @@ def load_grid(path: str | os.PathLike, seeds: list[int] | None = None) -> tuple[
     return spec.get("name", path.stem), cells
 
 
+def _same_config(config: dict, out: Path) -> bool:
+    saved = out / "config.json"
+    return saved.exists() and json.loads(saved.read_text()) == config
+
+
+def _finished_result(config: dict, out: Path) -> dict | None:
+    """The result of a cell already run to the end with this very config, else None."""
+    if _same_config(config, out) and (out / "metrics.json").exists():
+        return {"status": "done", **json.loads((out / "metrics.json").read_text())}
+    return None
+
+
 def _run_cell(config: dict, out: str, threads: int | None) -> dict:
     """Run (or resume, or skip) one cell; never raises for a failed run."""
     from . import train
@@ -144,15 +156,13 @@ def _run_cell(config: dict, out: str, threads: int | None) -> dict:
 
         torch.set_num_threads(threads)
     out_path = Path(out)
-    config_obj = TrainConfig.from_dict(config)
-    saved = out_path / "config.json"
-    same = saved.exists() and json.loads(saved.read_text()) == config
-    if same and (out_path / "metrics.json").exists():
-        return {"status": "done", **json.loads((out_path / "metrics.json").read_text())}
-    resume = same and (out_path / "checkpoint.pt").exists()
+    done = _finished_result(config, out_path)
+    if done is not None:
+        return done
+    resume = _same_config(config, out_path) and (out_path / "checkpoint.pt").exists()
     try:
-        return {"status": "done", **train.run(config_obj, out=out_path, resume=resume,
-                                              progress=False)}
+        return {"status": "done", **train.run(TrainConfig.from_dict(config), out=out_path,
+                                              resume=resume, progress=False)}
     except TrainingDiverged as exc:
         return {"status": "diverged", "error": str(exc)}
     except HypsstError as exc:
@@ -184,9 +194,11 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jobs: int = 1,
-             progress: bool = True, seeds: list[int] | None = None) -> list[dict]:
+             progress: bool = True, seeds: list[int] | None = None,
+             report_only: bool = False) -> list[dict]:
     """Run every cell of a grid file (``jobs`` in parallel); write results.csv/.md.
-    ``seeds`` overrides the file's seeds (see :func:`load_grid`)."""
+    ``seeds`` overrides the file's seeds (see :func:`load_grid`); ``report_only`` runs
+    nothing and writes the tables from the cells already finished."""
     name, cells = load_grid(config, seeds)
     if not isinstance(jobs, int) or jobs < 1:
         raise HypsstError(f"--jobs must be an integer >= 1; got {jobs!r}")
@@ -205,7 +217,13 @@ def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jo
         write_csv(out / "results.csv", rows)
 
     args = [(c, (c.config.to_dict(), str(out / "runs" / c.name))) for c in cells]
-    if jobs == 1:
+    if report_only:
+        found = [(c, _finished_result(cfg, Path(run_dir))) for c, (cfg, run_dir) in args]
+        cells = [c for c, result in found if result is not None]
+        results.update((c.name, result) for c, result in found if result is not None)
+        if not cells:
+            raise HypsstError(f"no finished cell of {name!r} in {out / 'runs'}")
+    elif jobs == 1:
         for cell, (cfg, run_dir) in args:
             finished(cell, _run_cell(cfg, run_dir, None))
     else:

@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quiet", action="store_true", help="one line per finished run only")
     bench.add_argument("--seeds", type=_int_list, metavar="S,S,...", help="run only these "
                        "seeds instead of the file's (e.g. 0,1); finished cells are kept")
+    bench.add_argument("--report", action="store_true", help="run nothing: write "
+                       "results.csv/.md from the cells already finished")
     bench.set_defaults(handler=_cmd_bench)
 
     plot = sub.add_parser("plot", help="training curves, singular-value spectra, "
@@ -208,7 +210,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
     bench.run_grid(args.config, out=args.out, jobs=args.jobs, progress=not args.quiet,
-                   seeds=args.seeds)
+                   seeds=args.seeds, report_only=args.report)
     return 0
 
 

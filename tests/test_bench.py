@@ -99,6 +99,11 @@ def test_grid_writes_csv_and_markdown_and_resumes_without_rerunning(tmp_path, mo
     monkeypatch.setattr(train, "run", no_training)
     assert main(["bench", str(grid), "--out", str(out), "--quiet"]) == 0
     assert list(csv.DictReader(open(out / "results.csv"))) == rows
+    # --report with more seeds than were run: nothing trains, only finished cells listed
+    (out / "results.csv").unlink()
+    assert main(["bench", str(grid), "--out", str(out), "--seeds", "0,1", "--report"]) == 0
+    assert list(csv.DictReader(open(out / "results.csv"))) == rows
+    assert main(["bench", str(grid), "--out", str(tmp_path / "empty"), "--report"]) == 2
     monkeypatch.undo()
 
     # A half-finished cell (checkpoint, no metrics.json) resumes from its checkpoint.
