@@ -53,8 +53,17 @@ def boundary_points(m, n, d, dtype, seed=0):
 def test_normalized_adjacency_matches_dense_definition():
     ei, n = small_graph()
     adj = normalized_adjacency(ei, n, dtype=torch.float64)
-    assert adj.matrix.is_sparse and adj.matrix._nnz() == 6 + 8  # self-loops + 8 distinct arcs
-    assert torch.allclose(adj.matrix.to_dense(), dense_adjacency(ei, n, torch.float64))
+    assert adj.matrix.layout == torch.sparse_csr and adj.matrix._nnz() == 6 + 8  # loops + 8 arcs
+    dense = dense_adjacency(ei, n, torch.float64)
+    assert torch.allclose(adj.matrix.to_dense(), dense)
+    assert torch.equal(adj.matrix_t.to_dense(), adj.matrix.to_dense().t())
+    # Â x and its gradient Âᵀ g (the custom backward) against the dense product
+    x = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(n, 3, dtype=torch.float64)
+    y = adj.matmul(x)
+    (xg,) = torch.autograd.grad(y, x, g)
+    assert torch.allclose(y, dense @ x) and torch.allclose(xg, dense.t() @ g)
+    assert torch.autograd.gradcheck(adj.matmul, (x,))
     with pytest.raises(HypsstError, match="edge_index refers to node 9"):
         normalized_adjacency(torch.tensor([[0], [9]]), 6)
     with pytest.raises(HypsstError, match=r"\(2, E\)"):
