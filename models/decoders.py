@@ -21,6 +21,8 @@ from hypsst.errors import HypsstError
 from hypsst.manifolds import Lorentz
 from hypsst.manifolds.base import check_width
 
+from .dropout import SparseAwareDropout
+
 
 class FermiDiracDecoder(nn.Module):
     def __init__(self, r: float = 2.0, t: float = 1.0):
@@ -41,7 +43,7 @@ class LinearDecoder(nn.Module):
                  dropout: float = 0.0):
         super().__init__()
         self.manifold, self.in_features = manifold, in_features
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = SparseAwareDropout(dropout)
         self.linear = nn.Linear(in_features, num_classes, bias=bias)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,7 @@ import torch.nn as nn
 from hypsst.manifolds.base import check_width
 
 from .aggregation import Adjacency
+from .dropout import SparseAwareDropout
 
 
 class LorentzLinear(nn.Module):
@@ -32,7 +33,7 @@ class LorentzLinear(nn.Module):
         super().__init__()
         self.in_features, self.out_features, self.manifold = in_features, out_features, manifold
         self.nonlin = nonlin
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = SparseAwareDropout(dropout)
         self.linear = nn.Linear(in_features + 1, out_features + 1, bias=bias)
         self.log_scale = nn.Parameter(torch.tensor(math.log(scale)), requires_grad=not fixscale)
         # HyboNet's init: U(±1/sqrt(out)), no weight on the input's time coordinate, zero bias.

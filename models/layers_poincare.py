@@ -26,6 +26,7 @@ from hypsst.errors import HypsstError
 from hypsst.manifolds.base import check_width
 
 from .aggregation import Adjacency
+from .dropout import SparseAwareDropout
 
 
 class HypLinear(nn.Module):
@@ -33,7 +34,7 @@ class HypLinear(nn.Module):
                  dropout: float = 0.0):
         super().__init__()
         self.in_features, self.out_features, self.manifold = in_features, out_features, manifold
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = SparseAwareDropout(dropout)
         self.linear = nn.Linear(in_features, out_features, bias=False)
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
         nn.init.xavier_uniform_(self.linear.weight, gain=2 ** 0.5)  # HGCN's init
