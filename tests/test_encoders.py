@@ -72,6 +72,29 @@ def test_curvature_options():
         build_encoder("hgcn", 7, c=-1.0)
 
 
+@pytest.mark.parametrize("name", ["hgcn", "hybonet"])
+def test_input_map_is_reused_only_while_input_and_curvature_are_constant(graph, name):
+    x, ei = graph
+    x = x.clone()
+    enc = build_encoder(name, 7, dim=4)
+    m = enc.layer_manifold(0)
+    input_map = m.clip_tangent0 if name == "hgcn" else m.from_tangent0
+    first = enc.mapped_input(x, input_map)
+    assert torch.equal(first, input_map(x)) and enc.mapped_input(x, input_map) is first
+    z = enc(x, ei)
+    with torch.no_grad():
+        x[0, 0] += 3.0  # in-place edit: mapped again
+    assert torch.equal(enc.mapped_input(x, input_map), input_map(x))
+    assert not torch.equal(enc(x, ei), z)
+    with torch.no_grad():
+        m.isp_c.add_(0.5)  # curvature changed in place (e.g. load_state_dict): mapped again
+    assert torch.equal(enc.mapped_input(x, input_map), input_map(x))
+    learned = build_encoder(name, 7, dim=4, learn_c=True) if name == "hgcn" else None
+    if learned is not None:  # trainable curvature: never cached, gradients reach c
+        y = learned.mapped_input(x, learned.layer_manifold(0).clip_tangent0)
+        assert y.requires_grad and learned._input_cache is None
+
+
 def test_build_encoder_errors(graph):
     x, ei = graph
     with pytest.raises(HypsstError, match="allowed: hgcn, hybonet, hnn, gcn, mlp, shallow"):
