@@ -15,8 +15,9 @@ Link prediction (``LPModel``): pairs are (2, P) LongTensors of node ids.
 
 Node classification (``NCModel``): ``idx`` indexes nodes; ``y`` is the full label vector
 (N,) (a vector of len(idx) labels is also accepted).
-- ``loss="ce"``: cross-entropy; ``loss="margin"`` (HyboNet): mean over wrong classes of
-  relu(margin - logit_true + logit_other).
+- ``loss="ce"``: cross-entropy; ``loss="margin"`` (HyboNet): mean over all C classes of
+  relu(margin - logit_true + logit_k) — HyboNet's form, whose true-class term is the
+  constant relu(margin): the wrong-class hinges carry weight 1/C each.
 - metrics: ``f1`` (binary F1 of class 1 for two classes — the Disease convention — else
   micro-F1), ``accuracy``, ``f1_macro``; improved when ``f1`` rose.
 """
@@ -154,9 +155,10 @@ class NCModel(_TaskModel):
         if self.loss_name == "ce":
             return F.cross_entropy(logits, y)
         true = logits.gather(1, y.unsqueeze(1))
-        hinge = F.relu(self.margin - true + logits)
-        wrong = torch.ones_like(hinge).scatter_(1, y.unsqueeze(1), 0.0)
-        return (hinge * wrong).sum() / wrong.sum().clamp_min(1.0)
+        # HyboNet's NCModel: the mean over every column, the true one included (a constant
+        # relu(margin)); a mean over wrong classes only would scale the gradient by C/(C-1),
+        # which gradient clipping (its NC presets clip at 0.5-1) does not ignore.
+        return F.relu(self.margin - true + logits).mean()
 
     @torch.no_grad()
     def metrics(self, z: torch.Tensor, idx: torch.Tensor, y: torch.Tensor) -> dict:

@@ -83,8 +83,10 @@ def test_nc_losses_and_metrics_by_hand():
     yi = y[idx]
     hinge = F.relu(1.0 - logits.gather(1, yi[:, None]) + logits)
     hinge[torch.arange(3), yi] = 0
-    assert float(model.loss(z, idx, y)) == pytest.approx(float(hinge.sum() / 6), rel=1e-5)
-    assert float(model.loss(z, idx, yi)) == pytest.approx(float(hinge.sum() / 6), rel=1e-5)
+    # HyboNet's form: 3 nodes x 3 columns, the true column a constant relu(margin) = 1
+    expected = float((hinge.sum() + 3 * 1.0) / 9)
+    assert float(model.loss(z, idx, y)) == pytest.approx(expected, rel=1e-5)
+    assert float(model.loss(z, idx, yi)) == pytest.approx(expected, rel=1e-5)
     ce = NCModel(enc, 3, loss="ce")
     assert float(ce.loss(z, idx, y)) == pytest.approx(float(F.cross_entropy(ce.logits(z[idx]), yi)), rel=1e-5)
     # metrics: make the decoder predict class = argmax of a known table
