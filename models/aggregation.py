@@ -92,7 +92,7 @@ def _csr(row: torch.Tensor, col: torch.Tensor, value: torch.Tensor, n: int) -> t
     crow[1:] = torch.cumsum(torch.bincount(row, minlength=n), 0)
     with warnings.catch_warnings():  # "CSR support is in beta": matmul is all we use
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(crow, col, value, (n, n))
+        return torch.sparse_csr_tensor(crow, col, value, (n, n), check_invariants=False)
 
 
 class AdjacencyCache:
