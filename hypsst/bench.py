@@ -147,8 +147,9 @@ def _finished_result(config: dict, out: Path) -> dict | None:
     return None
 
 
-def _run_cell(config: dict, out: str, threads: int | None) -> dict:
-    """Run (or resume, or skip) one cell; never raises for a failed run."""
+def _run_cell(config: dict, out: str, threads: int | None, progress: bool = False) -> dict:
+    """Run (or resume, or skip) one cell; never raises for a failed run. ``progress``:
+    the run's own progress bar (serial grids only: parallel bars would interleave)."""
     from . import train
 
     if threads:
@@ -162,7 +163,7 @@ def _run_cell(config: dict, out: str, threads: int | None) -> dict:
     resume = _same_config(config, out_path) and (out_path / "checkpoint.pt").exists()
     try:
         return {"status": "done", **train.run(TrainConfig.from_dict(config), out=out_path,
-                                              resume=resume, progress=False)}
+                                              resume=resume, progress=progress)}
     except TrainingDiverged as exc:
         return {"status": "diverged", "error": str(exc)}
     except HypsstError as exc:
@@ -195,10 +196,13 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jobs: int = 1,
              progress: bool = True, seeds: list[int] | None = None,
-             report_only: bool = False) -> list[dict]:
+             report_only: bool = False, quiet: bool = False) -> list[dict]:
     """Run every cell of a grid file (``jobs`` in parallel); write results.csv/.md.
     ``seeds`` overrides the file's seeds (see :func:`load_grid`); ``report_only`` runs
-    nothing and writes the tables from the cells already finished."""
+    nothing and writes the tables from the cells already finished. Output: one line per
+    finished cell, plus (``progress``, serial grids) each run's progress bar and the
+    result paths; ``quiet`` keeps the per-cell lines only; ``progress=False`` and not
+    ``quiet`` prints nothing (for library use)."""
     name, cells = load_grid(config, seeds)
     if not isinstance(jobs, int) or jobs < 1:
         raise HypsstError(f"--jobs must be an integer >= 1; got {jobs!r}")
@@ -208,7 +212,7 @@ def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jo
 
     def finished(cell: Cell, result: dict) -> None:
         results[cell.name] = result
-        if progress:
+        if progress or quiet:
             main = "roc_auc" if cell.config.task == "lp" else "f1"
             shown = f"test {main} {result['test'][main]:.4f}" if result["status"] == "done" \
                 else f"{result['status']}: {result['error']}"
@@ -225,7 +229,7 @@ def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jo
             raise HypsstError(f"no finished cell of {name!r} in {out / 'runs'}")
     elif jobs == 1:
         for cell, (cfg, run_dir) in args:
-            finished(cell, _run_cell(cfg, run_dir, None))
+            finished(cell, _run_cell(cfg, run_dir, None, progress and not quiet))
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
@@ -236,7 +240,7 @@ def run_grid(config: str | os.PathLike, out: str | os.PathLike | None = None, jo
     rows = [_row(c, results[c.name]) for c in cells]
     write_csv(out / "results.csv", rows)
     atomic_write_text(out / "results.md", markdown(name, rows))
-    if progress:
+    if progress and not quiet:
         print(f"results in {out / 'results.md'} and {out / 'results.csv'}")
     return rows
 

@@ -210,7 +210,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
     bench.run_grid(args.config, out=args.out, jobs=args.jobs, progress=not args.quiet,
-                   seeds=args.seeds, report_only=args.report)
+                   seeds=args.seeds, report_only=args.report, quiet=args.quiet)
     return 0
 
 

@@ -97,8 +97,12 @@ def test_grid_writes_csv_and_markdown_and_resumes_without_rerunning(tmp_path, mo
         raise AssertionError("a finished cell ran again")
 
     monkeypatch.setattr(train, "run", no_training)
+    capsys.readouterr()
     assert main(["bench", str(grid), "--out", str(out), "--quiet"]) == 0
     assert list(csv.DictReader(open(out / "results.csv"))) == rows
+    lines = capsys.readouterr().out.splitlines()  # --quiet: exactly one line per cell
+    assert len(lines) == len(rows) and all(line.startswith(f"[{i + 1}/{len(rows)}] ")
+                                           for i, line in enumerate(lines))
     # --report with more seeds than were run: nothing trains, only finished cells listed
     (out / "results.csv").unlink()
     assert main(["bench", str(grid), "--out", str(out), "--seeds", "0,1", "--report"]) == 0
