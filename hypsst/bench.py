@@ -299,9 +299,10 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 def gap_closed(sst: dict, full: dict | None, low: dict | None) -> float | None:
     """(SST − low-rank) / (full − low-rank) on the mean test metric (in %); None where
-    undefined (a missing cell, or full and low-rank equal to rounding)."""
+    undefined: a missing cell, or no gap to close (low-rank reaches full-rank, up to
+    rounding, or beats it — the ratio's sign would then flip)."""
     if not full or not low or full["mean"] is None or low["mean"] is None \
-            or abs(full["mean"] - low["mean"]) < 1e-9:
+            or full["mean"] - low["mean"] < 1e-9:
         return None
     return (sst["mean"] - low["mean"]) / (full["mean"] - low["mean"])
 

@@ -160,7 +160,9 @@ def test_summary_mean_std_published_and_gap_closed():
     assert marked[0]["published"] == 74.5
 
 
-def test_gap_closed_is_undefined_when_full_equals_low_rank():
+def test_gap_closed_is_undefined_without_a_gap():
     full, low = {"mean": 0.1 + 0.2}, {"mean": 0.3}  # equal up to rounding
     assert bench.gap_closed({"mean": 0.5}, full, low) is None
     assert bench.gap_closed({"mean": 0.5}, None, low) is None
+    # low-rank above full-rank: no gap to close (not a negative share)
+    assert bench.gap_closed({"mean": 0.5}, {"mean": 0.3}, {"mean": 0.4}) is None
