@@ -65,14 +65,16 @@ def put_back_old_paths(model: nn.Module) -> nn.Module:
     return model
 
 
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
+def median_ms(before, after, repeats: int) -> tuple[float, float]:
+    """Median ms of each function, calls alternating (after one warm-up call each)."""
+    times = ([], [])
+    for i in range(repeats + 1):
+        for fn, acc in zip((before, after), times):
+            t0 = time.perf_counter()
+            fn()
+            if i:
+                acc.append(time.perf_counter() - t0)
+    return tuple(statistics.median(t) * 1e3 for t in times)
 
 
 def main(argv=None) -> int:
@@ -88,14 +90,13 @@ def main(argv=None) -> int:
 
     # parts on their own
     dense_drop, sparse_drop = nn.Dropout(0.5).train(), SparseAwareDropout(0.5).train()
-    before = median_ms(lambda: dense_drop(x), args.repeats)
-    after = median_ms(lambda: sparse_drop(x), args.repeats)
+    before, after = median_ms(lambda: dense_drop(x), lambda: sparse_drop(x), args.repeats)
     rows.append(("dropout 0.5 on the 2708×1433 features", before, after))
     adj = build_encoder("hgcn", x.size(1)).adjacency(x, ei)
     v = torch.randn(x.size(0), 17, requires_grad=True)
     coo = coo_matrix(adj)
-    before = median_ms(lambda: torch.sparse.mm(coo, v).sum().backward(), args.repeats)
-    after = median_ms(lambda: adj.matmul(v).sum().backward(), args.repeats)
+    before, after = median_ms(lambda: torch.sparse.mm(coo, v).sum().backward(),
+                              lambda: adj.matmul(v).sum().backward(), args.repeats)
     rows.append(("Â v forward + backward (v: 2708×17)", before, after))
 
     # whole epochs: each model against itself with the old paths, alternating
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
 Command: `python benchmarks/input_path_speed.py --repeats {args.repeats} --threads {args.threads}`
 Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; torch {torch.__version__}; {platform.processor() or platform.machine()},
 {os.cpu_count()} CPUs, {args.threads} torch thread(s); load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}
-(the CPU may have been shared; before and after alternate, so their ratio compares like with like).
+(before and after alternate call by call, so their ratio compares like with like).
 
 Cora-sized random graph (2708 nodes, 5278 edges, 1433 features at 1.27% density),
 dimension 16, 2 layers, dropout and curvature as the Cora LP presets. "Before" is the
