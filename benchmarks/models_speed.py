@@ -106,7 +106,7 @@ def main(argv=None) -> int:
 Command: `python benchmarks/models_speed.py --repeats {args.repeats} --threads {args.threads} --graphs {' '.join(args.graphs)}`
 Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; torch {torch.__version__}; {platform.processor() or platform.machine()},
 {os.cpu_count()} CPUs, {args.threads} torch thread(s); load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}
-(**the CPU was shared with other work while this ran**, so absolute times are noisy;
+(other work on the CPU shows in the load average and makes absolute times noisy;
 within a graph, epochs of all models alternate, so the ratios compare like with like).
 
 Graphs are uniform random (same size as the real ones): Cora-sized 2708 nodes, 5278
